@@ -1,0 +1,74 @@
+// `_xaccel`: the built-in module through which the Python side of the kernel
+// reaches the C++ core (publishing, stdin, and the transport's wait).
+#include <pybind11/embed.h>
+#include <pybind11/stl.h>
+
+#include "json_python.hpp"
+#include "kernel_core.hpp"
+
+namespace py = pybind11;
+namespace nl = nlohmann;
+
+namespace
+{
+    xaccel::kernel_core& core()
+    {
+        xaccel::kernel_core* k = xaccel::kernel_core::current();
+        if (k == nullptr)
+        {
+            throw std::runtime_error("the xaccel kernel core is not running");
+        }
+        return *k;
+    }
+
+    xaccel::buffer_sequence to_buffers(const py::object& buffers)
+    {
+        xaccel::buffer_sequence out;
+        if (buffers.is_none())
+        {
+            return out;
+        }
+        for (py::handle item : buffers)
+        {
+            py::buffer_info info = py::reinterpret_borrow<py::buffer>(item).request();
+            out.emplace_back(static_cast<const char*>(info.ptr), static_cast<std::size_t>(info.size * info.itemsize));
+        }
+        return out;
+    }
+}
+
+PYBIND11_EMBEDDED_MODULE(_xaccel, m)
+{
+    m.doc() = "Internal bridge between the xaccel kernel core (C++) and its Python engine.";
+
+    m.def(
+        "publish",
+        [](const std::string& msg_type, py::handle content, py::object metadata, py::object buffers)
+        {
+            nl::json meta = metadata.is_none() ? nl::json::object() : xaccel::to_json(metadata);
+            core().publish(msg_type, xaccel::to_json(content), std::move(meta), to_buffers(buffers));
+        },
+        py::arg("msg_type"), py::arg("content"), py::arg("metadata") = py::none(), py::arg("buffers") = py::none(),
+        "Publish an iopub message whose parent is the request being executed.");
+
+    m.def(
+        "input_request",
+        [](const std::string& prompt, bool password) { return core().request_input(prompt, password); },
+        py::arg("prompt"), py::arg("password") = false,
+        "Ask the front end for a line of input over the stdin channel.");
+
+    m.def(
+        "wait",
+        [](int fd, int timeout_ms, bool accept_shell)
+        { return core().get_transport().wait(fd, timeout_ms, accept_shell); },
+        py::arg("fd"), py::arg("timeout_ms"), py::arg("accept_shell"),
+        "Block until a kernel message or `fd` is ready (the event loop's single wait).");
+
+    m.def(
+        "dispatch", [](bool accept_shell) { core().get_transport().dispatch(accept_shell); },
+        py::arg("accept_shell"), "Handle the kernel messages that are ready.");
+
+    m.def("stop_requested", []() { return core().stop_requested(); });
+    m.def("session", []() { return core().session(); });
+    m.def("parent_header", []() { return xaccel::to_python(core().execution_parent()); });
+}

@@ -1,0 +1,312 @@
+#include "kernel_core.hpp"
+
+#include <csignal>
+#include <iostream>
+#include <stdexcept>
+#include <utility>
+
+#include "json_python.hpp"
+
+namespace xaccel
+{
+    namespace
+    {
+        kernel_core* g_current = nullptr;
+
+        // Requests whose content the engine answers as a whole, and their reply types.
+        struct simple_request
+        {
+            const char* request;
+            const char* engine_method;
+            const char* reply;
+        };
+
+        constexpr simple_request simple_requests[] = {
+            {"kernel_info_request", "kernel_info", "kernel_info_reply"},
+            {"complete_request", "complete", "complete_reply"},
+            {"inspect_request", "inspect", "inspect_reply"},
+            {"is_complete_request", "is_complete", "is_complete_reply"},
+            {"history_request", "history", "history_reply"},
+            {"comm_info_request", "comm_info", "comm_info_reply"},
+        };
+
+        nl::json error_content(const std::string& ename, const std::string& evalue)
+        {
+            return nl::json{{"status", "error"},
+                            {"ename", ename},
+                            {"evalue", evalue},
+                            {"traceback", nl::json::array({ename + ": " + evalue})}};
+        }
+
+        std::string reply_type_for(const std::string& request_type)
+        {
+            const std::string suffix = "_request";
+            if (request_type.size() > suffix.size()
+                && request_type.compare(request_type.size() - suffix.size(), suffix.size(), suffix) == 0)
+            {
+                return request_type.substr(0, request_type.size() - suffix.size()) + "_reply";
+            }
+            return {};
+        }
+    }
+
+    kernel_core::kernel_core(transport& t)
+        : m_transport(t)
+        , m_session(new_uuid())
+    {
+        g_current = this;
+    }
+
+    kernel_core::~kernel_core()
+    {
+        if (g_current == this)
+        {
+            g_current = nullptr;
+        }
+    }
+
+    kernel_core* kernel_core::current() noexcept
+    {
+        return g_current;
+    }
+
+    void kernel_core::start_engine()
+    {
+        py::module_ engine_module = py::module_::import("xaccel_kernel.engine");
+        m_engine = engine_module.attr("Engine")();
+    }
+
+    void kernel_core::announce_start()
+    {
+        publish_status("starting", nl::json::object());
+    }
+
+    void kernel_core::shutdown_engine()
+    {
+        if (m_engine_shut_down || !m_engine)
+        {
+            return;
+        }
+        m_engine_shut_down = true;
+        try
+        {
+            m_engine.attr("shutdown")(m_restart_requested);
+        }
+        catch (py::error_already_set& e)
+        {
+            std::cerr << "xaccel: error while shutting down the engine: " << e.what() << std::endl;
+        }
+    }
+
+    void kernel_core::publish(const std::string& msg_type, nl::json content, nl::json metadata, buffer_sequence buffers)
+    {
+        message msg;
+        msg.origin = channel::iopub;
+        msg.header = make_header(msg_type, m_session, m_transport.username());
+        msg.parent_header = m_execution_parent;
+        msg.metadata = std::move(metadata);
+        msg.content = std::move(content);
+        msg.buffers = std::move(buffers);
+        m_transport.publish(std::move(msg));
+    }
+
+    void kernel_core::publish_status(const char* state, const nl::json& parent)
+    {
+        message msg;
+        msg.origin = channel::iopub;
+        msg.header = make_header("status", m_session, m_transport.username());
+        msg.parent_header = parent;
+        msg.content = nl::json{{"execution_state", state}};
+        m_transport.publish(std::move(msg));
+    }
+
+    void kernel_core::reply(const message& request, const std::string& reply_type, nl::json content)
+    {
+        message msg;
+        msg.origin = request.origin;
+        msg.header = make_header(reply_type, m_session, m_transport.username());
+        msg.parent_header = request.header;
+        msg.metadata = nl::json::object();
+        msg.content = std::move(content);
+        m_transport.send(request.origin, request, std::move(msg));
+    }
+
+    std::string kernel_core::request_input(const std::string& prompt, bool password)
+    {
+        message msg;
+        msg.origin = channel::stdin_channel;
+        msg.identities = m_execution_identities;
+        msg.header = make_header("input_request", m_session, m_transport.username());
+        msg.parent_header = m_execution_parent;
+        msg.content = nl::json{{"prompt", prompt}, {"password", password}};
+        nl::json reply = m_transport.request_input(std::move(msg));
+        auto it = reply.find("value");
+        if (it == reply.end() || !it->is_string())
+        {
+            throw std::runtime_error("input_reply without a string 'value'");
+        }
+        return it->get<std::string>();
+    }
+
+    bool kernel_core::validate(const message& request, std::string& problem) const
+    {
+        if (!request.header.is_object())
+        {
+            problem = "header is not a JSON object";
+            return false;
+        }
+        for (const char* field : {"msg_id", "msg_type"})
+        {
+            auto it = request.header.find(field);
+            if (it == request.header.end() || !it->is_string())
+            {
+                problem = std::string("header has no string field '") + field + "'";
+                return false;
+            }
+        }
+        if (!request.content.is_object())
+        {
+            problem = "content is not a JSON object";
+            return false;
+        }
+        return true;
+    }
+
+    void kernel_core::handle(message request)
+    {
+        std::string problem;
+        if (!validate(request, problem))
+        {
+            std::cerr << "xaccel: ignored a malformed message on " << channel_name(request.origin) << ": "
+                      << problem << std::endl;
+            return;
+        }
+
+        publish_status("busy", request.header);
+        try
+        {
+            // Errors of background tasks that happened while idle belong to
+            // the next message handled: the engine prints them under it.
+            if (request.origin == channel::shell)
+            {
+                m_execution_parent = request.header;
+                m_execution_identities = request.identities;
+                m_engine.attr("before_request")();
+            }
+            dispatch(request);
+        }
+        catch (py::error_already_set& e)
+        {
+            std::string type = request.msg_type();
+            std::cerr << "xaccel: error handling " << type << ": " << e.what() << std::endl;
+            std::string reply_type = reply_type_for(type);
+            if (!reply_type.empty())
+            {
+                reply(request, reply_type, error_content(py::str(e.type().attr("__name__")), py::str(e.value())));
+            }
+        }
+        catch (std::exception& e)
+        {
+            std::string type = request.msg_type();
+            std::cerr << "xaccel: error handling " << type << ": " << e.what() << std::endl;
+            std::string reply_type = reply_type_for(type);
+            if (!reply_type.empty())
+            {
+                reply(request, reply_type, error_content("KernelError", e.what()));
+            }
+        }
+        publish_status("idle", request.header);
+    }
+
+    nl::json kernel_core::call_engine(const char* method, py::object args)
+    {
+        py::object result = m_engine.attr(method)(std::move(args));
+        return to_json(result);
+    }
+
+    void kernel_core::dispatch(message& request)
+    {
+        const std::string type = request.msg_type();
+        if (type == "execute_request")
+        {
+            execute_request(request);
+            return;
+        }
+        if (type == "shutdown_request")
+        {
+            shutdown_request(request);
+            return;
+        }
+        if (type == "interrupt_request")
+        {
+            interrupt_request(request);
+            return;
+        }
+        if (type == "comm_open" || type == "comm_msg" || type == "comm_close")
+        {
+            py::dict msg;
+            msg["header"] = to_python(request.header);
+            msg["parent_header"] = to_python(request.parent_header);
+            msg["metadata"] = to_python(request.metadata);
+            msg["content"] = to_python(request.content);
+            py::list buffers;
+            for (const auto& b : request.buffers)
+            {
+                buffers.append(py::memoryview(py::bytes(b)));
+            }
+            msg["buffers"] = buffers;
+            m_engine.attr("comm_message")(type, msg);
+            return;
+        }
+        for (const auto& entry : simple_requests)
+        {
+            if (type == entry.request)
+            {
+                reply(request, entry.reply, call_engine(entry.engine_method, to_python(request.content)));
+                return;
+            }
+        }
+        std::cerr << "xaccel: unknown message type '" << type << "' on " << channel_name(request.origin)
+                  << "; ignored" << std::endl;
+    }
+
+    void kernel_core::execute_request(const message& request)
+    {
+        const nl::json& c = request.content;
+        auto code = c.find("code");
+        if (code == c.end() || !code->is_string())
+        {
+            reply(request, "execute_reply", error_content("MessageError", "execute_request needs a string 'code'"));
+            return;
+        }
+        bool silent = c.value("silent", false);
+        bool store_history = c.value("store_history", !silent);
+        nl::json user_expressions = c.value("user_expressions", nl::json::object());
+        bool allow_stdin = c.value("allow_stdin", true);
+        bool stop_on_error = c.value("stop_on_error", true);
+
+        if (!silent)
+        {
+            int count = m_engine.attr("next_execution_count")().cast<int>();
+            publish("execute_input", nl::json{{"code", *code}, {"execution_count", count}}, nl::json::object(), {});
+        }
+        py::object result = m_engine.attr("execute")(code->get_ref<const std::string&>(), silent, store_history,
+                                                     to_python(user_expressions), allow_stdin, stop_on_error);
+        reply(request, "execute_reply", to_json(result));
+    }
+
+    void kernel_core::shutdown_request(const message& request)
+    {
+        m_restart_requested = request.content.value("restart", false);
+        m_stop_requested = true;
+        reply(request, "shutdown_reply", nl::json{{"status", "ok"}, {"restart", m_restart_requested}});
+    }
+
+    void kernel_core::interrupt_request(const message& request)
+    {
+        // Same path as SIGINT: the engine sees KeyboardInterrupt at its next
+        // check, which cancels an awaited cell or stops running code.
+        PyErr_SetInterrupt();
+        reply(request, "interrupt_reply", nl::json{{"status", "ok"}});
+    }
+}

@@ -1,0 +1,77 @@
+// The kernel logic shared by the native and browser builds: it turns Jupyter
+// requests into calls on the Python engine and the engine's output into
+// replies and iopub messages. It never sees sockets or postMessage.
+#ifndef XACCEL_CORE_KERNEL_CORE_HPP
+#define XACCEL_CORE_KERNEL_CORE_HPP
+
+#include <string>
+
+#include <pybind11/pybind11.h>
+
+#include "message.hpp"
+#include "transport.hpp"
+
+namespace xaccel
+{
+    namespace py = pybind11;
+
+    class kernel_core
+    {
+    public:
+        explicit kernel_core(transport& t);
+        ~kernel_core();
+
+        kernel_core(const kernel_core&) = delete;
+        kernel_core& operator=(const kernel_core&) = delete;
+
+        // Imports the Python side (xaccel_kernel) and creates the engine.
+        void start_engine();
+
+        // Publishes the 'starting' status, as a new kernel does once.
+        void announce_start();
+
+        // Handles one request; never throws (errors become replies and logs).
+        void handle(message request);
+
+        // Publishes on iopub with the parent of the request being executed.
+        void publish(const std::string& msg_type, nl::json content, nl::json metadata, buffer_sequence buffers);
+
+        // input()/getpass() over the stdin channel. Returns the user's text.
+        std::string request_input(const std::string& prompt, bool password);
+
+        bool stop_requested() const noexcept { return m_stop_requested; }
+        bool restart_requested() const noexcept { return m_restart_requested; }
+        const nl::json& execution_parent() const noexcept { return m_execution_parent; }
+        const std::string& session() const noexcept { return m_session; }
+        transport& get_transport() noexcept { return m_transport; }
+
+        // Lets the engine finish: cancels tasks, saves history. Idempotent.
+        void shutdown_engine();
+
+        // The kernel of this process, for the built-in module's functions.
+        static kernel_core* current() noexcept;
+
+    private:
+        void dispatch(message& request);
+        nl::json call_engine(const char* method, py::object args);
+        void reply(const message& request, const std::string& reply_type, nl::json content);
+        void publish_status(const char* state, const nl::json& parent);
+        bool validate(const message& request, std::string& problem) const;
+
+        void execute_request(const message& request);
+        void shutdown_request(const message& request);
+        void interrupt_request(const message& request);
+
+        transport& m_transport;
+        py::object m_engine;
+        std::string m_session;
+        nl::json m_execution_parent = nl::json::object();
+        // Where stdin requests go: the identities of the request being executed.
+        std::vector<std::string> m_execution_identities;
+        bool m_stop_requested = false;
+        bool m_restart_requested = false;
+        bool m_engine_shut_down = false;
+    };
+}
+
+#endif

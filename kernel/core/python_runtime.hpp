@@ -1,0 +1,45 @@
+// Owns the embedded CPython interpreter for the lifetime of the kernel.
+#ifndef XACCEL_CORE_PYTHON_RUNTIME_HPP
+#define XACCEL_CORE_PYTHON_RUNTIME_HPP
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pybind11
+{
+    class scoped_interpreter;
+}
+
+namespace xaccel
+{
+    struct python_options
+    {
+        // Path of the running executable: CPython finds a virtual environment
+        // (pyvenv.cfg next to or above it) from here, as it does for `python`.
+        std::string executable;
+        // What the user's code sees as sys.argv.
+        std::vector<std::string> argv;
+        // Let Python install its SIGINT handler (KeyboardInterrupt).
+        bool install_signal_handlers = true;
+    };
+
+    // Registers the built-in modules linked into this binary (accel) so that
+    // they import without a file on disk. Must run before python_runtime.
+    void register_builtin_modules();
+
+    class python_runtime
+    {
+    public:
+        explicit python_runtime(const python_options& options);
+        ~python_runtime();
+
+        python_runtime(const python_runtime&) = delete;
+        python_runtime& operator=(const python_runtime&) = delete;
+
+    private:
+        std::unique_ptr<pybind11::scoped_interpreter> m_interpreter;
+    };
+}
+
+#endif

@@ -1,0 +1,41 @@
+// The seam between the kernel logic and a message transport (ZeroMQ natively,
+// postMessage in the browser). The kernel core only ever talks to this.
+#ifndef XACCEL_CORE_TRANSPORT_HPP
+#define XACCEL_CORE_TRANSPORT_HPP
+
+#include <string>
+
+#include "message.hpp"
+
+namespace xaccel
+{
+    class transport
+    {
+    public:
+        virtual ~transport() = default;
+
+        // Sends a fully built message on shell, control or stdin; for shell and
+        // control, `routing` is the request being answered.
+        virtual void send(channel c, const message& routing, message reply) = 0;
+
+        // Publishes on iopub.
+        virtual void publish(message msg) = 0;
+
+        // Sends an input_request and blocks until its input_reply arrives.
+        // Returns the reply content. Throws python-visible errors (e.g.
+        // KeyboardInterrupt) through the Python error state when interrupted.
+        virtual nl::json request_input(message request) = 0;
+
+        // Blocks until a kernel message or the descriptor `fd` is ready, or
+        // `timeout_ms` passes (-1: no limit). Shell messages are only waited
+        // for when `accept_shell` is true. Returns true when messages wait.
+        virtual bool wait(int fd, int timeout_ms, bool accept_shell) = 0;
+
+        // Handles the messages that are ready now without blocking.
+        virtual void dispatch(bool accept_shell) = 0;
+
+        virtual std::string username() const = 0;
+    };
+}
+
+#endif

@@ -1,0 +1,16 @@
+// SIGINT must reach only the thread that runs Python and polls the sockets:
+// there it interrupts zmq_poll (EINTR) and Python raises KeyboardInterrupt.
+// Helper threads (ZeroMQ I/O, iopub, heartbeat) must never take it.
+#ifndef XACCEL_NATIVE_INTERRUPTS_HPP
+#define XACCEL_NATIVE_INTERRUPTS_HPP
+
+namespace xaccel
+{
+    // Call before any thread exists; threads created afterwards inherit the mask.
+    void block_interrupts_in_new_threads();
+
+    // Call on the main thread once the helper threads run.
+    void accept_interrupts_on_this_thread();
+}
+
+#endif

@@ -1,0 +1,132 @@
+// xaccel: entry point of the native kernel.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <openssl/crypto.h>
+#include <pybind11/embed.h>
+#include <xeus/xeus_context.hpp>
+#include <xeus/xkernel_configuration.hpp>
+
+#include "../core/kernel_core.hpp"
+#include "../core/python_runtime.hpp"
+#include "interrupts.hpp"
+#include "version.hpp"
+#include "zmq_transport.hpp"
+
+namespace py = pybind11;
+
+namespace
+{
+    void print_usage()
+    {
+        std::cout << "usage: xaccel -f CONNECTION_FILE\n"
+                     "       xaccel --version\n"
+                     "A Jupyter kernel for Python with a live asyncio loop (xaccel "
+                  << XACCEL_VERSION << ").\n";
+    }
+
+    std::string connection_file(int argc, char* argv[])
+    {
+        for (int i = 1; i < argc; ++i)
+        {
+            if ((std::strcmp(argv[i], "-f") == 0 || std::strcmp(argv[i], "--connection-file") == 0) && i + 1 < argc)
+            {
+                return argv[i + 1];
+            }
+            if (std::strncmp(argv[i], "--connection-file=", 18) == 0)
+            {
+                return argv[i] + 18;
+            }
+        }
+        return {};
+    }
+
+    std::string executable_path(const char* argv0)
+    {
+        std::vector<char> buffer(4096);
+        ssize_t n = readlink("/proc/self/exe", buffer.data(), buffer.size() - 1);
+        if (n > 0)
+        {
+            return std::string(buffer.data(), static_cast<std::size_t>(n));
+        }
+        return argv0;
+    }
+}
+
+int main(int argc, char* argv[])
+{
+    // OpenSSL's atexit cleanup must not race with the iopub thread signing
+    // a last message (a crash seen in other xeus 2.4 kernels at shutdown).
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
+    xaccel::block_interrupts_in_new_threads();
+
+    for (int i = 1; i < argc; ++i)
+    {
+        if (std::strcmp(argv[i], "--version") == 0)
+        {
+            std::cout << "xaccel " << XACCEL_VERSION << std::endl;
+            return 0;
+        }
+        if (std::strcmp(argv[i], "-h") == 0 || std::strcmp(argv[i], "--help") == 0)
+        {
+            print_usage();
+            return 0;
+        }
+    }
+    std::string file = connection_file(argc, argv);
+    if (file.empty())
+    {
+        print_usage();
+        return 2;
+    }
+
+    xeus::xconfiguration config;
+    try
+    {
+        config = xeus::load_configuration(file);
+    }
+    catch (std::exception& e)
+    {
+        std::cerr << "xaccel: cannot read connection file '" << file << "': " << e.what() << std::endl;
+        return 2;
+    }
+
+    int exit_code = 0;
+    xaccel::register_builtin_modules();
+    xaccel::python_options options;
+    options.executable = executable_path(argv[0]);
+    options.argv.assign(argv, argv + argc);
+    xaccel::python_runtime python(options);
+    {
+        auto context = xeus::make_context<zmq::context_t>();
+        try
+        {
+            xaccel::zmq_transport transport(context->m_context, config);
+            xaccel::kernel_core core(transport);
+            transport.attach(core);
+            core.start_engine();
+            transport.start_channels();
+            core.announce_start();
+            xaccel::accept_interrupts_on_this_thread();
+            py::module_::import("xaccel_kernel.engine").attr("serve_forever")();
+            xaccel::block_interrupts_in_new_threads();
+            core.shutdown_engine();
+            transport.stop();
+        }
+        catch (py::error_already_set& e)
+        {
+            std::cerr << "xaccel: fatal Python error: " << e.what() << std::endl;
+            exit_code = 1;
+        }
+        catch (std::exception& e)
+        {
+            std::cerr << "xaccel: fatal error: " << e.what() << std::endl;
+            exit_code = 1;
+        }
+    }
+    std::fflush(stdout);
+    return exit_code;
+}

@@ -1,0 +1,223 @@
+#include "zmq_transport.hpp"
+
+#include <cerrno>
+#include <iostream>
+#include <stdexcept>
+
+#include <pybind11/pybind11.h>
+#include <xeus/xkernel.hpp>
+#include <xeus/xmessage.hpp>
+#include <xeus/xzmq_serializer.hpp>
+#include <zmq_addon.hpp>
+
+namespace py = pybind11;
+
+namespace xaccel
+{
+    namespace
+    {
+        xeus::buffer_sequence to_xeus_buffers(const buffer_sequence& buffers)
+        {
+            xeus::buffer_sequence out;
+            out.reserve(buffers.size());
+            for (const auto& b : buffers)
+            {
+                out.emplace_back(b.begin(), b.end());
+            }
+            return out;
+        }
+
+        // Runs Python's signal handlers now (SIGINT raises KeyboardInterrupt).
+        void check_signals()
+        {
+            if (PyErr_CheckSignals() != 0)
+            {
+                throw py::error_already_set();
+            }
+        }
+
+        int poll_items(zmq::pollitem_t* items, int count, long timeout_ms)
+        {
+            int rc = 0;
+            {
+                py::gil_scoped_release release;
+                rc = zmq_poll(items, count, timeout_ms);
+            }
+            if (rc < 0 && zmq_errno() != EINTR)
+            {
+                throw std::runtime_error(std::string("zmq_poll failed: ") + zmq_strerror(zmq_errno()));
+            }
+            // EINTR: a signal arrived; its Python handler runs here.
+            check_signals();
+            return rc < 0 ? 0 : rc;
+        }
+    }
+
+    zmq_transport::zmq_transport(zmq::context_t& context, const xeus::xconfiguration& config)
+        : xeus::xserver_zmq(context, config, nl::json::error_handler_t::replace)
+        , m_username(xeus::get_user_name())
+    {
+    }
+
+    zmq_transport::~zmq_transport()
+    {
+        stop();
+    }
+
+    void zmq_transport::start_channels()
+    {
+        start_publisher_thread();
+        start_heartbeat_thread();
+        m_channels_started = true;
+    }
+
+    void zmq_transport::stop()
+    {
+        if (m_channels_started)
+        {
+            m_channels_started = false;
+            stop_channels();
+        }
+    }
+
+    void zmq_transport::send(channel c, const message& routing, message reply)
+    {
+        xeus::xmessage msg(routing.identities, std::move(reply.header), std::move(reply.parent_header),
+                           std::move(reply.metadata), std::move(reply.content), to_xeus_buffers(reply.buffers));
+        zmq::multipart_t wire = xeus::xzmq_serializer::serialize(std::move(msg), *p_auth, m_error_handler);
+        wire.send(c == channel::control ? m_controller : m_shell);
+    }
+
+    void zmq_transport::publish(message msg)
+    {
+        std::string topic = "kernel." + msg.header.value("msg_type", std::string());
+        xeus::xpub_message pub(topic, std::move(msg.header), std::move(msg.parent_header), std::move(msg.metadata),
+                               std::move(msg.content), to_xeus_buffers(msg.buffers));
+        zmq::multipart_t wire = xeus::xzmq_serializer::serialize_iopub(std::move(pub), *p_auth, m_error_handler);
+        wire.send(m_publisher_pub);
+    }
+
+    bool zmq_transport::receive(zmq::socket_t& socket, channel origin, message& out)
+    {
+        zmq::multipart_t wire;
+        try
+        {
+            if (!wire.recv(socket, ZMQ_DONTWAIT))
+            {
+                return false;
+            }
+        }
+        catch (zmq::error_t& e)
+        {
+            if (e.num() == EINTR)
+            {
+                return false;
+            }
+            throw;
+        }
+        try
+        {
+            xeus::xmessage msg = xeus::xzmq_serializer::deserialize(wire, *p_auth);
+            out.origin = origin;
+            out.identities = msg.identities();
+            out.header = msg.header();
+            out.parent_header = msg.parent_header();
+            out.metadata = msg.metadata();
+            out.content = msg.content();
+            out.buffers.clear();
+            for (const auto& b : msg.buffers())
+            {
+                out.buffers.emplace_back(b.begin(), b.end());
+            }
+            return true;
+        }
+        catch (std::exception& e)
+        {
+            // A wrong signature or a frame that is not a Jupyter message: the
+            // sender gets nothing back, the kernel goes on.
+            std::cerr << "xaccel: rejected a message on " << channel_name(origin) << ": " << e.what() << std::endl;
+            out.header = nullptr;
+            return true;
+        }
+    }
+
+    void zmq_transport::handle_control()
+    {
+        message msg;
+        while (receive(m_controller, channel::control, msg))
+        {
+            if (!msg.header.is_null())
+            {
+                p_core->handle(std::move(msg));
+            }
+            msg = message{};
+        }
+    }
+
+    void zmq_transport::dispatch(bool accept_shell)
+    {
+        handle_control();
+        if (accept_shell && !p_core->stop_requested())
+        {
+            // One shell request per call: the event loop runs between requests.
+            message msg;
+            if (receive(m_shell, channel::shell, msg) && !msg.header.is_null())
+            {
+                p_core->handle(std::move(msg));
+            }
+        }
+        check_signals();
+    }
+
+    bool zmq_transport::wait(int fd, int timeout_ms, bool accept_shell)
+    {
+        zmq::pollitem_t items[] = {{static_cast<void*>(m_controller), 0, ZMQ_POLLIN, 0},
+                                   {nullptr, fd, ZMQ_POLLIN, 0},
+                                   {static_cast<void*>(m_shell), 0, ZMQ_POLLIN, 0}};
+        int count = accept_shell ? 3 : 2;
+        if (fd < 0)
+        {
+            items[1].fd = -1;
+            items[1].events = 0;
+        }
+        poll_items(items, count, timeout_ms);
+        return (items[0].revents & ZMQ_POLLIN) || (accept_shell && (items[2].revents & ZMQ_POLLIN));
+    }
+
+    nl::json zmq_transport::request_input(message request)
+    {
+        std::vector<std::string> identities = request.identities;
+        xeus::xmessage msg(identities, std::move(request.header), std::move(request.parent_header),
+                           std::move(request.metadata), std::move(request.content), {});
+        zmq::multipart_t wire = xeus::xzmq_serializer::serialize(std::move(msg), *p_auth, m_error_handler);
+        wire.send(m_stdin);
+
+        // Control stays served while waiting, so an interrupt_request or a
+        // shutdown reaches a kernel blocked in input().
+        while (true)
+        {
+            zmq::pollitem_t items[] = {{static_cast<void*>(m_stdin), 0, ZMQ_POLLIN, 0},
+                                       {static_cast<void*>(m_controller), 0, ZMQ_POLLIN, 0}};
+            poll_items(items, 2, -1);
+            if (items[1].revents & ZMQ_POLLIN)
+            {
+                handle_control();
+                check_signals();
+                if (p_core->stop_requested())
+                {
+                    PyErr_SetString(PyExc_EOFError, "the kernel is shutting down");
+                    throw py::error_already_set();
+                }
+            }
+            if (items[0].revents & ZMQ_POLLIN)
+            {
+                message reply;
+                if (receive(m_stdin, channel::stdin_channel, reply) && !reply.header.is_null()
+                    && reply.msg_type() == "input_reply")
+                {
+                    return reply.content;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+// The native transport: xeus 2.4.1's ZeroMQ server (sockets, HMAC, iopub and
+// heartbeat threads) driven by the kernel's own single wait instead of
+// xeus's blocking loop, so the asyncio loop and the sockets share one poll.
+#ifndef XACCEL_NATIVE_ZMQ_TRANSPORT_HPP
+#define XACCEL_NATIVE_ZMQ_TRANSPORT_HPP
+
+#include <string>
+
+#include <xeus/xkernel_configuration.hpp>
+#include <xeus/xserver_zmq.hpp>
+
+#include "../core/kernel_core.hpp"
+#include "../core/transport.hpp"
+
+namespace xaccel
+{
+    class zmq_transport final : public xeus::xserver_zmq, public transport
+    {
+    public:
+        zmq_transport(zmq::context_t& context, const xeus::xconfiguration& config);
+        ~zmq_transport() override;
+
+        void attach(kernel_core& core) noexcept { p_core = &core; }
+
+        // Starts the iopub and heartbeat threads.
+        void start_channels();
+        // Stops them after iopub has sent what was queued.
+        void stop();
+
+        void send(channel c, const message& routing, message reply) override;
+        void publish(message msg) override;
+        nl::json request_input(message request) override;
+        bool wait(int fd, int timeout_ms, bool accept_shell) override;
+        void dispatch(bool accept_shell) override;
+        std::string username() const override { return m_username; }
+
+    private:
+        // Receives one message from `socket` without blocking; false if none.
+        bool receive(zmq::socket_t& socket, channel origin, message& out);
+        void handle_control();
+
+        kernel_core* p_core = nullptr;
+        std::string m_username;
+        bool m_channels_started = false;
+    };
+}
+
+#endif

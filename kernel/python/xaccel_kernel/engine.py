@@ -1,0 +1,246 @@
+"""The engine the C++ core calls for every request, and the kernel's main loop."""
+
+import asyncio
+import atexit
+import builtins
+import getpass
+import itertools
+import os
+import platform
+import sys
+
+from . import __version__, comms, loop as kernel_loop
+from .stdin import StdinBridge
+from .streams import make_streams
+from .task_errors import TaskErrorReporter
+
+import _xaccel
+
+LANGUAGE_INFO = {
+    "name": "python",
+    "version": platform.python_version(),
+    "mimetype": "text/x-python",
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "pygments_lexer": "ipython3",
+    "nbconvert_exporter": "python",
+    "file_extension": ".py",
+}
+
+HELP_LINKS = [
+    {"text": "Python Reference", "url": "https://docs.python.org/3/"},
+    {"text": "IPython Reference", "url": "https://ipython.readthedocs.io/en/stable/"},
+    {"text": "xaccel README", "url": "https://pypi.org/project/xaccel/"},
+]
+
+_engine = None
+
+
+def current():
+    return _engine
+
+
+class Engine:
+    def __init__(self):
+        global _engine
+        self.loop = kernel_loop.KernelEventLoop()
+        self.loop.attach_to_thread()
+        kernel_loop.install_asyncio_patches()
+
+        sys.stdout, sys.stderr = make_streams(self.loop)
+        # matplotlib draws inline unless the user chose otherwise.
+        os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+
+        from .shell import XAccelShell
+
+        self.shell = XAccelShell.instance()
+        self.shell.loop_runner = self.loop.drive
+        self.shell.autoawait = True
+        self.tasks = TaskErrorReporter(self.shell)
+        self.loop.set_task_factory(self.tasks.task_factory)
+        self.loop.set_exception_handler(self._loop_exception)
+
+        self.stdin = StdinBridge()
+        builtins.input = self.stdin.input
+        getpass.getpass = self.stdin.getpass
+        self.comm_manager = comms.install()
+        self._cells = itertools.count(1)
+        self._preload_accel()
+        _engine = self
+
+    def _preload_accel(self):
+        try:
+            import accel
+        except ImportError:
+            return
+        self.shell.user_ns["accel"] = accel
+        self.shell.user_ns_hidden["accel"] = accel
+
+    def _loop_exception(self, loop, context):
+        message = context.get("message", "Unhandled error in the event loop")
+        exc = context.get("exception")
+        if exc is not None:
+            import traceback
+
+            message += "\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        sys.stderr.write(message.rstrip("\n") + "\n")
+
+    # ---- requests -------------------------------------------------------
+
+    def before_request(self):
+        self.tasks.flush_pending()
+
+    def next_execution_count(self):
+        return self.shell.execution_count
+
+    def execute(self, code, silent, store_history, user_expressions, allow_stdin, stop_on_error):
+        shell = self.shell
+        count = shell.execution_count
+        shell.last_error = None
+        shell.interrupted = False
+        self.stdin.allowed = allow_stdin
+        self.tasks.cell_started(next(self._cells))
+        try:
+            result = shell.run_cell(code, store_history=store_history, silent=silent)
+        finally:
+            self.tasks.cell_finished()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        if result.success:
+            reply = {"status": "ok"}
+        else:
+            error = shell.last_error or {
+                "ename": type(result.error_in_exec or result.error_before_exec).__name__,
+                "evalue": str(result.error_in_exec or result.error_before_exec),
+                "traceback": [],
+            }
+            reply = {"status": "error", **error}
+        reply["execution_count"] = count
+        if reply["status"] == "ok" and user_expressions:
+            reply["user_expressions"] = shell.user_expressions(user_expressions)
+        else:
+            reply["user_expressions"] = {}
+        reply["payload"] = shell.payload_manager.read_payload()
+        shell.payload_manager.clear_payload()
+        return reply
+
+    def complete(self, content):
+        from IPython.core.completer import provisionalcompleter, rectify_completions
+
+        code = content.get("code", "")
+        cursor_pos = content.get("cursor_pos")
+        if cursor_pos is None:
+            cursor_pos = len(code)
+        with provisionalcompleter():
+            completions = list(rectify_completions(code, self.shell.Completer.completions(code, cursor_pos)))
+        if completions:
+            start, end = completions[0].start, completions[0].end
+        else:
+            start = end = cursor_pos
+        types = [
+            {"start": c.start, "end": c.end, "text": c.text, "type": c.type, "signature": c.signature}
+            for c in completions
+        ]
+        return {
+            "status": "ok",
+            "matches": [c.text for c in completions],
+            "cursor_start": start,
+            "cursor_end": end,
+            "metadata": {"_jupyter_types_experimental": types},
+        }
+
+    def inspect(self, content):
+        from IPython.utils.tokenutil import token_at_cursor
+
+        code = content.get("code", "")
+        cursor_pos = content.get("cursor_pos", len(code))
+        name = token_at_cursor(code, cursor_pos)
+        try:
+            data = self.shell.object_inspect_mime(name, detail_level=content.get("detail_level", 0))
+            found = True
+        except KeyError:
+            data, found = {}, False
+        return {"status": "ok", "found": found, "data": data if found else {}, "metadata": {}}
+
+    def is_complete(self, content):
+        status, indent = self.shell.input_transformer_manager.check_complete(content.get("code", ""))
+        reply = {"status": status}
+        if status == "incomplete":
+            reply["indent"] = " " * (indent or 0)
+        return reply
+
+    def history(self, content):
+        manager = self.shell.history_manager
+        access = content.get("hist_access_type", "tail")
+        raw = content.get("raw", True)
+        output = content.get("output", False)
+        if access == "tail":
+            entries = manager.get_tail(content.get("n", 10), raw=raw, output=output, include_latest=True)
+        elif access == "range":
+            entries = manager.get_range(
+                content.get("session", 0), content.get("start", 0), content.get("stop", None), raw=raw, output=output
+            )
+        elif access == "search":
+            entries = manager.search(
+                content.get("pattern", "*"), raw=raw, output=output, n=content.get("n"), unique=content.get("unique", False)
+            )
+        else:
+            return {"status": "error", "ename": "ValueError", "evalue": f"unknown hist_access_type {access!r}",
+                    "traceback": [], "history": []}
+        return {"status": "ok", "history": [list(entry) for entry in entries]}
+
+    def kernel_info(self, content=None):
+        return {
+            "status": "ok",
+            "protocol_version": "5.3",
+            "implementation": "xaccel",
+            "implementation_version": __version__,
+            "language_info": LANGUAGE_INFO,
+            "banner": (
+                f"xaccel {__version__}: Python {platform.python_version()} with a live asyncio loop\n"
+                f"IPython {__import__('IPython').__version__} -- top-level await and accel built in."
+            ),
+            "help_links": HELP_LINKS,
+            "debugger": False,
+        }
+
+    def comm_info(self, content):
+        return self.comm_manager.info(content.get("target_name"))
+
+    def comm_message(self, msg_type, msg):
+        comms.handle(msg_type, msg)
+
+    def shutdown(self, restart):
+        """Cancel the tasks, let them finish cancelling, save history."""
+        loop = self.loop
+        tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            try:
+                loop.drive(asyncio.wait(tasks, timeout=2.0))
+            except BaseException as exc:  # noqa: BLE001 - shutting down regardless
+                sys.__stderr__.write(f"xaccel: while cancelling tasks at shutdown: {exc!r}\n")
+        try:
+            loop.drive(loop.shutdown_asyncgens())
+        except BaseException:  # noqa: BLE001
+            pass
+        # Run now, while the streams still reach the client, and only once.
+        atexit.unregister(self.shell.atexit_operations)
+        self.shell.atexit_operations()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+
+
+def serve_forever():
+    """The kernel's main loop: one wait, then messages or loop callbacks."""
+    engine = _engine
+    loop = engine.loop
+    while not _xaccel.stop_requested():
+        try:
+            loop.step(accept_shell=True)
+        except KeyboardInterrupt:
+            # Nothing runs while idle; an interrupt then has nothing to stop.
+            pass
+        except Exception as exc:  # noqa: BLE001 - the kernel must stay alive
+            sys.__stderr__.write(f"xaccel: error in the event loop: {exc!r}\n")

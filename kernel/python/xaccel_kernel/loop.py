@@ -1,0 +1,128 @@
+"""The kernel's asyncio event loop.
+
+One loop lives as long as the kernel. It never blocks in its own selector:
+its select() waits in the kernel's single poll over the message sockets and
+the loop's descriptors (see _xaccel.wait), with the timeout of the next timer.
+The kernel drives it one iteration at a time, so that a request can be
+handled between iterations and an awaiting cell can drive it further.
+"""
+
+import asyncio
+import math
+import selectors
+import threading
+from asyncio import events
+
+import _xaccel
+
+
+class KernelSelector(selectors.EpollSelector):
+    """An epoll selector whose wait also covers the kernel's sockets."""
+
+    def __init__(self):
+        super().__init__()
+        self.accept_shell = True
+        self.messages_ready = False
+
+    def select(self, timeout=None):
+        if timeout is None:
+            timeout_ms = -1
+        elif timeout <= 0:
+            timeout_ms = 0
+        else:
+            # Rounded up: waking early would spin until the timer is due.
+            timeout_ms = math.ceil(timeout * 1000)
+        self.messages_ready = _xaccel.wait(self.fileno(), timeout_ms, self.accept_shell)
+        return super().select(0)
+
+
+class KernelEventLoop(asyncio.SelectorEventLoop):
+    """The loop of the kernel, running for the kernel's whole life."""
+
+    def __init__(self):
+        super().__init__(KernelSelector())
+        self._in_iteration = False
+
+    def attach_to_thread(self):
+        """Make this the running loop of the calling (main) thread."""
+        self._thread_id = threading.get_ident()
+        events._set_running_loop(self)
+        asyncio.set_event_loop(self)
+
+    def step(self, accept_shell):
+        """One iteration of the loop, then the kernel messages it woke for."""
+        selector = self._selector
+        selector.accept_shell = accept_shell
+        self._in_iteration = True
+        try:
+            self._run_once()
+        finally:
+            self._in_iteration = False
+        if selector.messages_ready:
+            selector.messages_ready = False
+            _xaccel.dispatch(accept_shell)
+
+    def drive(self, awaitable):
+        """Run the loop until `awaitable` is done, serving control messages.
+
+        An interrupt (SIGINT or interrupt_request) cancels it; KeyboardInterrupt
+        is then raised here once it has finished cancelling.
+        """
+        future = asyncio.ensure_future(awaitable, loop=self)
+        interrupted = False
+        while not future.done():
+            try:
+                self.step(accept_shell=False)
+            except KeyboardInterrupt:
+                interrupted = True
+                future.cancel()
+        if interrupted and future.cancelled():
+            raise KeyboardInterrupt
+        return future.result()
+
+    # Code run by a cell may ask this loop to run: it is not inside one of
+    # its own iterations then, so the kernel can drive it instead of failing.
+    def run_until_complete(self, future):
+        if self._in_iteration:
+            raise RuntimeError("This event loop is already running")
+        self._check_closed()
+        return self.drive(future)
+
+    def run_forever(self):
+        raise RuntimeError(
+            "The kernel's event loop is always running; schedule work with "
+            "asyncio.create_task() or await it in a cell."
+        )
+
+
+_original_run = asyncio.run
+_original_runner_run = asyncio.Runner.run
+
+
+def _outside_kernel_loop(function):
+    """Run `function` with no running loop, then restore the kernel's."""
+    loop = events._get_running_loop()
+    if not isinstance(loop, KernelEventLoop):
+        return function()
+    events._set_running_loop(None)
+    try:
+        return function()
+    finally:
+        events._set_running_loop(loop)
+        asyncio.set_event_loop(loop)
+
+
+def run(main, *, debug=None):
+    """asyncio.run() that works in a cell: it runs `main` on a fresh loop, as
+    it does in a script, and leaves the kernel's loop as it was."""
+    return _outside_kernel_loop(lambda: _original_run(main, debug=debug))
+
+
+def _runner_run(self, coro, *, context=None):
+    return _outside_kernel_loop(lambda: _original_runner_run(self, coro, context=context))
+
+
+def install_asyncio_patches():
+    asyncio.run = run
+    asyncio.runners.run = run
+    asyncio.Runner.run = _runner_run

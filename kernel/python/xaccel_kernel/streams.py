@@ -1,0 +1,102 @@
+"""sys.stdout and sys.stderr of the kernel: batched stream messages.
+
+Writes are buffered and published at most once per flush interval while code
+runs, and at once when a cell ends or other output must keep its order. A
+write from another thread is handed to the loop thread, which alone talks to
+the core.
+"""
+
+import io
+import threading
+import time
+
+import _xaccel
+
+FLUSH_INTERVAL = 0.2
+
+
+class OutStream(io.TextIOBase):
+    def __init__(self, name, loop_thread_id, schedule_threadsafe, schedule_later):
+        super().__init__()
+        self.name = name
+        self.partner = None
+        self._loop_thread_id = loop_thread_id
+        self._schedule_threadsafe = schedule_threadsafe
+        self._schedule_later = schedule_later
+        self._lock = threading.Lock()
+        self._parts = []
+        self._first_write = None
+        self._flush_scheduled = False
+
+    # io.TextIOBase API
+    encoding = "utf-8"
+    errors = "strict"
+
+    def readable(self):
+        return False
+
+    def writable(self):
+        return True
+
+    def seekable(self):
+        return False
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        raise io.UnsupportedOperation(f"{self.name} of the kernel has no file descriptor")
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if not text:
+            return 0
+        on_loop_thread = threading.get_ident() == self._loop_thread_id
+        if on_loop_thread and self.partner is not None and self.partner._parts:
+            # stdout and stderr share one timeline in the client.
+            self.partner.flush()
+        now = time.monotonic()
+        with self._lock:
+            self._parts.append(text)
+            if self._first_write is None:
+                self._first_write = now
+            overdue = now - self._first_write >= FLUSH_INTERVAL
+            schedule = not self._flush_scheduled
+            self._flush_scheduled = True
+        if on_loop_thread:
+            if overdue:
+                self.flush()
+            elif schedule:
+                self._schedule_later(FLUSH_INTERVAL, self._scheduled_flush)
+        elif schedule:
+            self._schedule_threadsafe(self._scheduled_flush)
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def _scheduled_flush(self):
+        self._flush_scheduled = False
+        self.flush()
+
+    def flush(self):
+        if threading.get_ident() != self._loop_thread_id:
+            self._schedule_threadsafe(self.flush)
+            return
+        with self._lock:
+            if not self._parts:
+                return
+            text = "".join(self._parts)
+            self._parts.clear()
+            self._first_write = None
+        _xaccel.publish("stream", {"name": self.name, "text": text})
+
+
+def make_streams(loop):
+    thread_id = threading.get_ident()
+    out = OutStream("stdout", thread_id, loop.call_soon_threadsafe, loop.call_later)
+    err = OutStream("stderr", thread_id, loop.call_soon_threadsafe, loop.call_later)
+    out.partner, err.partner = err, out
+    return out, err
