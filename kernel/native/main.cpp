@@ -107,8 +107,10 @@ int main(int argc, char* argv[])
             xaccel::zmq_transport transport(context->m_context, config);
             xaccel::kernel_core core(transport);
             transport.attach(core);
-            core.start_engine();
+            // iopub binds first: subscribers get the time the engine takes
+            // to start to connect, and then see the 'starting' status.
             transport.start_channels();
+            core.start_engine();
             core.announce_start();
             xaccel::accept_interrupts_on_this_thread();
             py::module_::import("xaccel_kernel.engine").attr("serve_forever")();

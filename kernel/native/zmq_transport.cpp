@@ -1,5 +1,6 @@
 #include "zmq_transport.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <iostream>
 #include <stdexcept>
@@ -26,6 +27,46 @@ namespace xaccel
             }
             return out;
         }
+
+        // xeus's deserializer trusts the frame count (a short message aborts
+        // inside libzmq), so the layout is checked first: identities, the
+        // delimiter, signature, header, parent header, metadata, content.
+        void check_frames(const zmq::multipart_t& wire)
+        {
+            static const std::string delimiter = "<IDS|MSG>";
+            for (std::size_t i = 0; i < wire.size(); ++i)
+            {
+                const zmq::message_t& frame = wire[i];
+                if (frame.size() == delimiter.size()
+                    && std::equal(delimiter.begin(), delimiter.end(), static_cast<const char*>(frame.data())))
+                {
+                    if (wire.size() - i - 1 < 5)
+                    {
+                        throw std::runtime_error("message has " + std::to_string(wire.size() - i - 1)
+                                                 + " frames after the delimiter, expected at least 5");
+                    }
+                    return;
+                }
+            }
+            throw std::runtime_error("message has no <IDS|MSG> delimiter");
+        }
+
+        // The protocol says an empty key disables signing; xeus 2.4.1 would
+        // still compute an HMAC with the empty key and reject every message.
+        class no_authentication final : public xeus::xauthentication
+        {
+            std::string sign_impl(const xeus::xraw_buffer&, const xeus::xraw_buffer&, const xeus::xraw_buffer&,
+                                  const xeus::xraw_buffer&) const override
+            {
+                return {};
+            }
+
+            bool verify_impl(const xeus::xraw_buffer&, const xeus::xraw_buffer&, const xeus::xraw_buffer&,
+                             const xeus::xraw_buffer&, const xeus::xraw_buffer&) const override
+            {
+                return true;
+            }
+        };
 
         // Runs Python's signal handlers now (SIGINT raises KeyboardInterrupt).
         void check_signals()
@@ -57,6 +98,10 @@ namespace xaccel
         : xeus::xserver_zmq(context, config, nl::json::error_handler_t::replace)
         , m_username(xeus::get_user_name())
     {
+        if (config.m_key.empty())
+        {
+            p_auth = std::make_unique<no_authentication>();
+        }
     }
 
     zmq_transport::~zmq_transport()
@@ -117,6 +162,7 @@ namespace xaccel
         }
         try
         {
+            check_frames(wire);
             xeus::xmessage msg = xeus::xzmq_serializer::deserialize(wire, *p_auth);
             out.origin = origin;
             out.identities = msg.identities();

@@ -55,6 +55,7 @@ class Engine:
         self.shell = XAccelShell.instance()
         self.shell.loop_runner = self.loop.drive
         self.shell.autoawait = True
+        self.loop.on_interrupt = lambda: setattr(self.shell, "interrupted", True)
         self.tasks = TaskErrorReporter(self.shell)
         self.loop.set_task_factory(self.tasks.task_factory)
         self.loop.set_exception_handler(self._loop_exception)
@@ -186,7 +187,9 @@ class Engine:
         else:
             return {"status": "error", "ename": "ValueError", "evalue": f"unknown hist_access_type {access!r}",
                     "traceback": [], "history": []}
-        return {"status": "ok", "history": [list(entry) for entry in entries]}
+        # IPython numbers the running session 0 in ranges; clients want its real number.
+        session = manager.session_number
+        return {"status": "ok", "history": [[s or session, line, text] for s, line, text in entries]}
 
     def kernel_info(self, content=None):
         return {

@@ -42,6 +42,8 @@ class KernelEventLoop(asyncio.SelectorEventLoop):
     def __init__(self):
         super().__init__(KernelSelector())
         self._in_iteration = False
+        # Called when an interrupt cancels what drive() runs.
+        self.on_interrupt = None
 
     def attach_to_thread(self):
         """Make this the running loop of the calling (main) thread."""
@@ -75,6 +77,8 @@ class KernelEventLoop(asyncio.SelectorEventLoop):
                 self.step(accept_shell=False)
             except KeyboardInterrupt:
                 interrupted = True
+                if self.on_interrupt is not None:
+                    self.on_interrupt()
                 future.cancel()
         if interrupted and future.cancelled():
             raise KeyboardInterrupt

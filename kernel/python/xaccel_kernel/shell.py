@@ -25,6 +25,13 @@ class XAccelShell(InteractiveShell):
         # an outer virtualenv does not apply.
         pass
 
+    def init_hooks(self):
+        super().init_hooks()
+        from IPython.core import page, payloadpage
+
+        # `obj?` and %page travel as a "page" payload of the execute_reply.
+        self.set_hook("show_in_pager", page.as_hook(payloadpage.page), 99)
+
     def init_io(self):
         # Streams are installed by the engine.
         pass

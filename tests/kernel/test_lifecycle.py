@@ -1,0 +1,85 @@
+"""Start, shutdown and restart: clean exits, no crash, no orphan."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+
+import psutil
+import zmq
+from jupyter_client import BlockingKernelClient
+from jupyter_client.connect import write_connection_file
+from jupyter_client.session import Session
+
+from conftest import execute, require_kernelspec
+
+
+def _launch(tmp_path, name="k"):
+    spec = require_kernelspec()
+    path = str(tmp_path / f"{name}.json")
+    write_connection_file(path, ip="127.0.0.1", key=uuid.uuid4().hex.encode())
+    argv = [a.replace("{connection_file}", path) for a in spec.argv]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    return proc, path
+
+
+def test_50_start_shutdown_cycles_exit_cleanly(tmp_path):
+    for cycle in range(50):
+        proc, path = _launch(tmp_path, f"cycle{cycle}")
+        kc = BlockingKernelClient(connection_file=path)
+        kc.load_connection_file()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=30)
+            if cycle % 5 == 0:
+                assert execute(kc, "x = 1")[0]["status"] == "ok"
+            # jupyter_client signals the process group before a shutdown.
+            os.killpg(proc.pid, signal.SIGINT)
+            kc.shutdown()
+            reply = kc.get_control_msg(timeout=10)
+            assert reply["msg_type"] == "shutdown_reply"
+            _, err = proc.communicate(timeout=15)
+        finally:
+            kc.stop_channels()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == 0, f"cycle {cycle}: exit status {proc.returncode}\n{err.decode()[-2000:]}"
+        assert not psutil.pid_exists(proc.pid) or psutil.Process(proc.pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_restart_gives_a_fresh_working_kernel(kernel):
+    km, kc = kernel
+    execute(kc, "before_restart = 1")
+    old_pid = km.provisioner.process.pid
+    km.restart_kernel(now=False)
+    kc.wait_for_ready(timeout=30)
+    assert km.provisioner.process.pid != old_pid
+    assert not psutil.pid_exists(old_pid) or psutil.Process(old_pid).status() == psutil.STATUS_ZOMBIE
+    reply, _ = execute(kc, "before_restart")
+    assert reply["status"] == "error" and reply["ename"] == "NameError"
+
+
+def test_starting_status_is_published(tmp_path):
+    path = str(tmp_path / "starting.json")
+    _, info = write_connection_file(path, ip="127.0.0.1")
+    ctx = zmq.Context.instance()
+    sub = ctx.socket(zmq.SUB)
+    sub.setsockopt(zmq.SUBSCRIBE, b"")
+    sub.setsockopt(zmq.RECONNECT_IVL, 5)
+    sub.connect(f"tcp://127.0.0.1:{info['iopub_port']}")  # before the kernel binds
+    spec = require_kernelspec()
+    proc = subprocess.Popen([a.replace("{connection_file}", path) for a in spec.argv],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        session = Session(key=info["key"].encode(), signature_scheme=info["signature_scheme"])
+        assert sub.poll(15000), "nothing published on iopub"
+        _, frames = session.feed_identities(sub.recv_multipart())
+        msg = session.deserialize(frames)
+        assert msg["msg_type"] == "status" and msg["content"]["execution_state"] == "starting"
+    finally:
+        proc.kill()
+        proc.wait()
+        sub.close(0)
