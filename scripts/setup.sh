@@ -31,7 +31,7 @@ fi
 log "build: configuring and building (CMake + Ninja) in $BUILD"
 if [ ! -f "$BUILD/build.ninja" ]; then
     cmake -S "$ROOT" -B "$BUILD" -G Ninja \
-        -DPython3_EXECUTABLE=/usr/bin/python3.11 \
+        -DPython3_EXECUTABLE="$VENV/bin/python" \
         -DCMAKE_INSTALL_PREFIX="$VENV" > "$BUILD.configure.log" 2>&1 \
         || { tail -30 "$BUILD.configure.log"; die "cmake configure failed (log: $BUILD.configure.log)"; }
 fi
