@@ -68,6 +68,10 @@ PYBIND11_EMBEDDED_MODULE(_xaccel, m)
         "dispatch", [](bool accept_shell) { core().get_transport().dispatch(accept_shell); },
         py::arg("accept_shell"), "Handle the kernel messages that are ready.");
 
+    m.def(
+        "finish_execute", [](py::handle reply) { core().finish_execute(xaccel::to_json(reply)); },
+        py::arg("reply"), "Send the execute_reply of a cell that finished on the event loop.");
+
     m.def("stop_requested", []() { return core().stop_requested(); });
     m.def("session", []() { return core().session(); });
     m.def("parent_header", []() { return xaccel::to_python(core().execution_parent()); });

@@ -181,8 +181,15 @@ namespace xaccel
                       << problem << std::endl;
             return;
         }
+        if (m_deferred && request.origin == channel::shell)
+        {
+            // Shell requests are answered in order: wait for the running cell.
+            m_waiting.push_back(std::move(request));
+            return;
+        }
 
         publish_status("busy", request.header);
+        bool finished = true;
         try
         {
             // Errors of background tasks that happened while idle belong to
@@ -193,29 +200,53 @@ namespace xaccel
                 m_execution_identities = request.identities;
                 m_engine.attr("before_request")();
             }
-            dispatch(request);
+            finished = dispatch(request);
         }
         catch (py::error_already_set& e)
         {
-            std::string type = request.msg_type();
-            std::cerr << "xaccel: error handling " << type << ": " << e.what() << std::endl;
-            std::string reply_type = reply_type_for(type);
-            if (!reply_type.empty())
-            {
-                reply(request, reply_type, error_content(py::str(e.type().attr("__name__")), py::str(e.value())));
-            }
+            fail(request, py::str(e.type().attr("__name__")), py::str(e.value()));
         }
         catch (std::exception& e)
         {
-            std::string type = request.msg_type();
-            std::cerr << "xaccel: error handling " << type << ": " << e.what() << std::endl;
-            std::string reply_type = reply_type_for(type);
-            if (!reply_type.empty())
-            {
-                reply(request, reply_type, error_content("KernelError", e.what()));
-            }
+            fail(request, "KernelError", e.what());
         }
-        publish_status("idle", request.header);
+        if (finished)
+        {
+            publish_status("idle", request.header);
+        }
+        else
+        {
+            m_deferred = std::make_unique<message>(std::move(request));
+        }
+    }
+
+    void kernel_core::fail(const message& request, const std::string& ename, const std::string& evalue)
+    {
+        std::string type = request.msg_type();
+        std::cerr << "xaccel: error handling " << type << ": " << ename << ": " << evalue << std::endl;
+        std::string reply_type = reply_type_for(type);
+        if (!reply_type.empty())
+        {
+            reply(request, reply_type, error_content(ename, evalue));
+        }
+    }
+
+    void kernel_core::finish_execute(nl::json reply_content)
+    {
+        if (!m_deferred)
+        {
+            throw std::runtime_error("finish_execute: no execute_request is waiting for its reply");
+        }
+        std::unique_ptr<message> request = std::move(m_deferred);
+        reply(*request, "execute_reply", std::move(reply_content));
+        publish_status("idle", request->header);
+        // Requests that arrived meanwhile, in order, until one defers again.
+        while (!m_deferred && !m_waiting.empty())
+        {
+            message next = std::move(m_waiting.front());
+            m_waiting.pop_front();
+            handle(std::move(next));
+        }
     }
 
     nl::json kernel_core::call_engine(const char* method, py::object args)
@@ -224,23 +255,22 @@ namespace xaccel
         return to_json(result);
     }
 
-    void kernel_core::dispatch(message& request)
+    bool kernel_core::dispatch(message& request)
     {
         const std::string type = request.msg_type();
         if (type == "execute_request")
         {
-            execute_request(request);
-            return;
+            return execute_request(request);
         }
         if (type == "shutdown_request")
         {
             shutdown_request(request);
-            return;
+            return true;
         }
         if (type == "interrupt_request")
         {
             interrupt_request(request);
-            return;
+            return true;
         }
         if (type == "comm_open" || type == "comm_msg" || type == "comm_close")
         {
@@ -256,28 +286,29 @@ namespace xaccel
             }
             msg["buffers"] = buffers;
             m_engine.attr("comm_message")(type, msg);
-            return;
+            return true;
         }
         for (const auto& entry : simple_requests)
         {
             if (type == entry.request)
             {
                 reply(request, entry.reply, call_engine(entry.engine_method, to_python(request.content)));
-                return;
+                return true;
             }
         }
         std::cerr << "xaccel: unknown message type '" << type << "' on " << channel_name(request.origin)
                   << "; ignored" << std::endl;
+        return true;
     }
 
-    void kernel_core::execute_request(const message& request)
+    bool kernel_core::execute_request(const message& request)
     {
         const nl::json& c = request.content;
         auto code = c.find("code");
         if (code == c.end() || !code->is_string())
         {
             reply(request, "execute_reply", error_content("MessageError", "execute_request needs a string 'code'"));
-            return;
+            return true;
         }
         bool silent = c.value("silent", false);
         bool store_history = c.value("store_history", !silent);
@@ -292,7 +323,14 @@ namespace xaccel
         }
         py::object result = m_engine.attr("execute")(code->get_ref<const std::string&>(), silent, store_history,
                                                      to_python(user_expressions), allow_stdin, stop_on_error);
+        if (result.is_none())
+        {
+            // The engine runs the cell on the event loop and will call
+            // finish_execute() (the browser build, where nothing may block).
+            return false;
+        }
         reply(request, "execute_reply", to_json(result));
+        return true;
     }
 
     void kernel_core::shutdown_request(const message& request)

@@ -4,6 +4,8 @@
 #ifndef XACCEL_CORE_KERNEL_CORE_HPP
 #define XACCEL_CORE_KERNEL_CORE_HPP
 
+#include <deque>
+#include <memory>
 #include <string>
 
 #include <pybind11/pybind11.h>
@@ -33,6 +35,10 @@ namespace xaccel
         // Handles one request; never throws (errors become replies and logs).
         void handle(message request);
 
+        // Completes an execute_request whose engine call returned None (it
+        // went on running on the event loop), then handles what queued up.
+        void finish_execute(nl::json reply_content);
+
         // Publishes on iopub with the parent of the request being executed.
         void publish(const std::string& msg_type, nl::json content, nl::json metadata, buffer_sequence buffers);
 
@@ -52,13 +58,15 @@ namespace xaccel
         static kernel_core* current() noexcept;
 
     private:
-        void dispatch(message& request);
+        // False when the request's reply is deferred (see finish_execute).
+        bool dispatch(message& request);
+        void fail(const message& request, const std::string& ename, const std::string& evalue);
         nl::json call_engine(const char* method, py::object args);
         void reply(const message& request, const std::string& reply_type, nl::json content);
         void publish_status(const char* state, const nl::json& parent);
         bool validate(const message& request, std::string& problem) const;
 
-        void execute_request(const message& request);
+        bool execute_request(const message& request);
         void shutdown_request(const message& request);
         void interrupt_request(const message& request);
 
@@ -68,6 +76,10 @@ namespace xaccel
         nl::json m_execution_parent = nl::json::object();
         // Where stdin requests go: the identities of the request being executed.
         std::vector<std::string> m_execution_identities;
+        // The execute_request whose reply is deferred, and shell requests
+        // that arrived meanwhile.
+        std::unique_ptr<message> m_deferred;
+        std::deque<message> m_waiting;
         bool m_stop_requested = false;
         bool m_restart_requested = false;
         bool m_engine_shut_down = false;

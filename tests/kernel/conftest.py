@@ -75,9 +75,11 @@ def execute(kc, code, timeout=30, **kwargs):
             break
         if msg["msg_type"] != "status":
             outputs.append(msg)
-    reply = kc.get_shell_msg(timeout=timeout)
-    assert reply["parent_header"]["msg_id"] == msg_id
-    return reply["content"], outputs
+    while True:
+        # Replies to earlier requests (wait_for_ready's kernel_info) may still queue.
+        reply = kc.get_shell_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"], outputs
 
 
 def stream_text(outputs, name="stdout"):

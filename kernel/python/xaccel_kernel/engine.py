@@ -52,7 +52,14 @@ class Engine:
 
         from .shell import XAccelShell
 
-        self.shell = XAccelShell.instance()
+        from traitlets.config import Config
+
+        config = Config()
+        # History goes to SQLite in batches (and at exit, and before every
+        # history_request) instead of once per cell: a write per cell costs
+        # more than running a small cell.
+        config.HistoryManager.db_cache_size = 20
+        self.shell = XAccelShell.instance(config=config)
         self.shell.loop_runner = self.loop.drive
         self.shell.autoawait = True
         self.loop.on_interrupt = lambda: setattr(self.shell, "interrupted", True)
@@ -171,6 +178,7 @@ class Engine:
 
     def history(self, content):
         manager = self.shell.history_manager
+        manager.writeout_cache()
         access = content.get("hist_access_type", "tail")
         raw = content.get("raw", True)
         output = content.get("output", False)
