@@ -32,9 +32,9 @@ log "build: configuring and building (CMake + Ninja) in $BUILD"
 if [ ! -f "$BUILD/build.ninja" ]; then
     cmake -S "$ROOT" -B "$BUILD" -G Ninja \
         -DPython3_EXECUTABLE="$VENV/bin/python" \
-        -DCMAKE_INSTALL_PREFIX="$VENV" > "$BUILD.configure.log" 2>&1 \
-        || { tail -30 "$BUILD.configure.log"; die "cmake configure failed (log: $BUILD.configure.log)"; }
+        -DCMAKE_INSTALL_PREFIX="$VENV" > "$CACHE/configure.log" 2>&1 \
+        || { tail -30 "$CACHE/configure.log"; die "cmake configure failed (log: $CACHE/configure.log)"; }
 fi
-cmake --build "$BUILD" > "$BUILD.log" 2>&1 || { grep -E "error|FAILED" "$BUILD.log" | head -30; die "build failed (log: $BUILD.log)"; }
+cmake --build "$BUILD" > "$CACHE/build.log" 2>&1 || { grep -E "error|FAILED" "$CACHE/build.log" | head -30; die "build failed (log: $CACHE/build.log)"; }
 cmake --install "$BUILD" > /dev/null
 log "build: kernel installed: $VENV/bin/xaccel, kernelspec $VENV/share/jupyter/kernels/xaccel"

@@ -17,10 +17,10 @@ for variant in "asan:address,undefined" "tsan:thread"; do
     log "ctest: accel runtime under $sanitize ($dir)"
     if [ ! -f "$dir/build.ninja" ]; then
         cmake -S "$ROOT/accel" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-            -DACCEL_BUILD_PYTHON=OFF -DACCEL_SANITIZE="$sanitize" > "$dir.configure.log" 2>&1 \
-            || { tail -20 "$dir.configure.log"; die "cmake configure of the $name build failed"; }
+            -DACCEL_BUILD_PYTHON=OFF -DACCEL_SANITIZE="$sanitize" > "$CACHE/$name-configure.log" 2>&1 \
+            || { tail -20 "$CACHE/$name-configure.log"; die "cmake configure of the $name build failed"; }
     fi
-    cmake --build "$dir" > "$dir.log" 2>&1 || { grep -E "error|FAILED" "$dir.log" | head -20; die "$name build failed"; }
+    cmake --build "$dir" > "$CACHE/$name-build.log" 2>&1 || { grep -E "error|FAILED" "$CACHE/$name-build.log" | head -20; die "$name build failed"; }
     ctest --test-dir "$dir" --output-on-failure 2>&1 | tail -n 8
 done
 

@@ -1,0 +1,249 @@
+// Leaf operations: sleep, file I/O, sha256, zlib, float64 sum.
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "accel/compress.hpp"
+#include "accel/digest.hpp"
+#include "accel/file_io.hpp"
+#include "accel/reduce.hpp"
+#include "internal.hpp"
+
+namespace accel::binding {
+
+namespace {
+
+// Below this size the work is done inline: a thread hop costs more.
+constexpr std::size_t kInlineBytes = 64 * 1024;
+
+py::object loop_or_throw(const char* api) {
+    PyObject* loop = running_loop(api);
+    if (!loop) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(loop);
+}
+
+PyObject* convert_extra(PyOp&, AwaitableObject* aw) {
+    PyObject* r = aw->extra ? aw->extra : Py_None;
+    Py_INCREF(r);
+    return r;
+}
+
+PyObject* convert_bytes(PyOp& op, AwaitableObject*) {
+    auto& s = std::any_cast<std::string&>(op.value);
+    return PyBytes_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
+}
+
+PyObject* convert_str(PyOp& op, AwaitableObject*) {
+    auto& s = std::any_cast<std::string&>(op.value);
+    return PyUnicode_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
+}
+
+PyObject* convert_double(PyOp& op, AwaitableObject*) {
+    return PyFloat_FromDouble(std::any_cast<double>(op.value));
+}
+
+PyObject* convert_size(PyOp& op, AwaitableObject*) {
+    return PyLong_FromSize_t(std::any_cast<std::size_t>(op.value));
+}
+
+// Buffer view released on scope exit unless handed to an op.
+struct LocalView {
+    Py_buffer view{};
+    bool held = false;
+    LocalView(py::handle data, int flags) {
+        if (PyObject_GetBuffer(data.ptr(), &view, flags) < 0) throw py::error_already_set();
+        held = true;
+    }
+    ~LocalView() {
+        if (held) PyBuffer_Release(&view);
+    }
+    LocalView(const LocalView&) = delete;
+    LocalView& operator=(const LocalView&) = delete;
+    std::size_t size() const { return static_cast<std::size_t>(view.len); }
+    void hand_to(PyOp& op) {
+        op.view = view;
+        op.has_view = true;
+        held = false;
+    }
+};
+
+// Acquire a contiguous read-only view of `data` into op->view.
+void take_view(PyOp& op, py::handle data, int flags = PyBUF_SIMPLE) {
+    if (PyObject_GetBuffer(data.ptr(), &op.view, flags) < 0) throw py::error_already_set();
+    op.has_view = true;
+}
+
+// Runs `work` on the executor; the job owns a reference to the op, so the
+// buffer stays alive until the job finished or was dropped.
+void submit(const std::shared_ptr<PyOp>& op, std::function<void(PyOp&)> work) {
+    auto& ex = runtime().executor();
+    auto job = ex.submit([op, work = std::move(work)] {
+                             if (!op->cancelled()) work(*op);
+                             op->complete();
+                         },
+                         [op] { op->complete(); });
+    op->cancel_work = [job] {
+        if (auto* rt = runtime_if_alive()) rt->executor().cancel(job);
+    };
+}
+
+std::string fs_path(py::handle path) {
+    PyObject* bytes = nullptr;
+    if (!PyUnicode_FSConverter(path.ptr(), &bytes)) throw py::error_already_set();
+    std::string s(PyBytes_AS_STRING(bytes), static_cast<std::size_t>(PyBytes_GET_SIZE(bytes)));
+    Py_DECREF(bytes);
+    return s;
+}
+
+py::object sleep(double seconds, py::object result) {
+    if (std::isnan(seconds)) throw py::value_error("sleep length must not be NaN");
+    if (seconds <= 0) return steal(awaitable_done(result.ptr()));  // done: await returns at once
+    auto loop = loop_or_throw("accel.sleep()");
+    auto [aw, op] = PyOp::create(loop.ptr(), convert_extra);
+    reinterpret_cast<AwaitableObject*>(aw.ptr())->extra = result.release().ptr();
+    auto id = runtime().timers().add_after(seconds, [op = op] { op->complete(); });
+    op->cancel_work = [id] {
+        if (auto* rt = runtime_if_alive()) rt->timers().cancel(id);
+    };
+    return aw;
+}
+
+py::object read_file(py::handle path) {
+    auto loop = loop_or_throw("accel.read_file()");
+    std::string p = fs_path(path);
+    auto [aw, op] = PyOp::create(loop.ptr(), convert_bytes);
+    submit(op, [p](PyOp& o) {
+        std::string data;
+        o.error = accel::read_file(p, data);
+        o.value = std::move(data);
+    });
+    return aw;
+}
+
+py::object write_file(py::handle path, py::handle data) {
+    auto loop = loop_or_throw("accel.write_file()");
+    std::string p = fs_path(path);
+    py::object payload = py::reinterpret_borrow<py::object>(data);
+    if (PyUnicode_Check(data.ptr())) payload = py::reinterpret_steal<py::object>(PyUnicode_AsUTF8String(data.ptr()));
+    if (!payload) throw py::error_already_set();
+    auto [aw, op] = PyOp::create(loop.ptr(), convert_size);
+    take_view(*op, payload);
+    submit(op, [p](PyOp& o) {
+        o.error = accel::write_file(p, o.view.buf, static_cast<std::size_t>(o.view.len));
+        o.value = static_cast<std::size_t>(o.view.len);
+    });
+    return aw;
+}
+
+py::object sha256(py::handle data) {
+    auto loop = loop_or_throw("accel.sha256()");
+    LocalView v(data, PyBUF_SIMPLE);
+    if (v.size() <= kInlineBytes) return steal(awaitable_done(py::str(sha256_hex(v.view.buf, v.size())).ptr()));
+    auto [aw, op] = PyOp::create(loop.ptr(), convert_str);
+    v.hand_to(*op);
+    submit(op, [](PyOp& o) {
+        auto hex = sha256_hex(o.view.buf, static_cast<std::size_t>(o.view.len), [&o] { return o.cancelled(); });
+        o.value = std::move(hex);
+    });
+    return aw;
+}
+
+py::object compress(py::handle data, int level) {
+    auto loop = loop_or_throw("accel.compress()");
+    if (level < -1 || level > 9) throw py::value_error("Bad compression level");  // zlib's message
+    auto [aw, op] = PyOp::create(loop.ptr(), convert_bytes);
+    take_view(*op, data);
+    submit(op, [level](PyOp& o) {
+        std::string out;
+        o.error = zlib_compress(o.view.buf, static_cast<std::size_t>(o.view.len), level, out);
+        o.value = std::move(out);
+    });
+    return aw;
+}
+
+py::object decompress(py::handle data) {
+    auto loop = loop_or_throw("accel.decompress()");
+    auto [aw, op] = PyOp::create(loop.ptr(), convert_bytes);
+    take_view(*op, data);
+    submit(op, [](PyOp& o) {
+        std::string out;
+        o.error = zlib_decompress(o.view.buf, static_cast<std::size_t>(o.view.len), out);
+        o.value = std::move(out);
+    });
+    return aw;
+}
+
+py::object sum_f64(py::handle data) {
+    auto loop = loop_or_throw("accel.sum_f64()");
+    LocalView v(data, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT);
+    const char* fmt = v.view.format ? v.view.format : "B";
+    bool is_f64 = v.view.itemsize == 8 && (!std::strcmp(fmt, "d") || !std::strcmp(fmt, "<d") ||
+                                           !std::strcmp(fmt, "=d") || !std::strcmp(fmt, "@d"));
+    if (!is_f64)
+        throw py::type_error(std::string("accel.sum_f64() needs a float64 buffer (format 'd'), got format '") +
+                             fmt + "' with itemsize " + std::to_string(v.view.itemsize));
+    const auto* p = static_cast<const double*>(v.view.buf);
+    std::size_t n = v.size() / sizeof(double);
+    if (v.size() <= kInlineBytes) return steal(awaitable_done(py::float_(accel::sum_f64(p, n)).ptr()));
+    auto [aw, op] = PyOp::create(loop.ptr(), convert_double);
+    v.hand_to(*op);
+    auto stop = std::make_shared<std::atomic<bool>>(false);
+    auto ids = std::make_shared<std::vector<Executor::JobId>>();
+    std::shared_ptr<PyOp> keep = op;
+    parallel_sum_f64(runtime().executor(), p, n, stop,
+                     [keep](double total, bool ok) {
+                         if (ok) keep->value = total;
+                         else keep->error = Error::make(ErrorKind::Cancelled, "sum cancelled");
+                         keep->complete();
+                     },
+                     ids.get());
+    op->cancel_work = [stop, ids] {
+        stop->store(true);
+        if (auto* rt = runtime_if_alive())
+            for (auto id : *ids) rt->executor().cancel(id);
+    };
+    return aw;
+}
+
+}  // namespace
+
+void init_ops(py::module_& m) {
+    m.def("sleep", &sleep, py::arg("seconds"), py::arg("result") = py::none(),
+          "sleep(seconds, result=None) -> Awaitable\n\n"
+          "Complete after `seconds` using the runtime's timer queue and return `result`.\n"
+          "Expiries that fall together wake the loop once. seconds <= 0 gives an\n"
+          "already-complete awaitable (no yield to the loop, unlike asyncio.sleep(0)).\n"
+          "Cancelling the awaiting task removes the timer.");
+    m.def("read_file", &read_file, py::arg("path"),
+          "read_file(path) -> Awaitable[bytes]\n\n"
+          "Read a whole file on a worker thread. Failures raise the matching OSError\n"
+          "subclass (FileNotFoundError, PermissionError, IsADirectoryError...) with errno\n"
+          "and filename set.");
+    m.def("write_file", &write_file, py::arg("path"), py::arg("data"),
+          "write_file(path, data) -> Awaitable[int]\n\n"
+          "Create/truncate `path` and write `data` (bytes-like, zero-copy; str is UTF-8\n"
+          "encoded) on a worker thread. Returns the number of bytes written. Failures\n"
+          "raise the matching OSError subclass with errno and filename.");
+    m.def("sha256", &sha256, py::arg("data"),
+          "sha256(data) -> Awaitable[str]\n\n"
+          "Hex SHA-256 digest of a bytes-like object (same value as\n"
+          "hashlib.sha256(data).hexdigest()). Computed with OpenSSL on a worker thread,\n"
+          "without the GIL and zero-copy; the buffer is kept alive until the work ends.\n"
+          "Inputs up to 64 KiB are hashed inline.");
+    m.def("compress", &compress, py::arg("data"), py::arg("level") = -1,
+          "compress(data, level=-1) -> Awaitable[bytes]\n\n"
+          "zlib-format compression on a worker thread; byte-identical to\n"
+          "zlib.compress(data, level). Raises ValueError for a bad level.");
+    m.def("decompress", &decompress, py::arg("data"),
+          "decompress(data) -> Awaitable[bytes]\n\n"
+          "Inverse of compress()/zlib.compress() on a worker thread. Corrupt or truncated\n"
+          "input raises zlib.error.");
+    m.def("sum_f64", &sum_f64, py::arg("data"),
+          "sum_f64(data) -> Awaitable[float]\n\n"
+          "Sum of a C-contiguous float64 buffer (array('d'), numpy float64 array,\n"
+          "memoryview.cast('d')...). Large inputs are split across the worker threads;\n"
+          "the result can differ from a sequential sum in the last bits (rounding).\n"
+          "Raises TypeError for other element types.");
+}
+
+}  // namespace accel::binding

@@ -1,0 +1,42 @@
+#include "accel/runtime.hpp"
+
+namespace accel {
+
+Runtime::Runtime(std::size_t threads) : executor_(threads) {}
+
+Runtime::~Runtime() { shutdown(); }
+
+FetchBackend* Runtime::fetch_backend() {
+    Lock lk(fetch_mutex_);
+    if (!fetch_ && !fetch_tried_ && !shut_down_) {
+        fetch_tried_ = true;  // the I/O thread starts on first use only
+        fetch_ = make_curl_backend();
+    }
+    return fetch_.get();
+}
+
+void Runtime::set_fetch_backend(std::unique_ptr<FetchBackend> backend) {
+    Lock lk(fetch_mutex_);
+    if (fetch_) fetch_->shutdown();
+    fetch_ = std::move(backend);
+    fetch_tried_ = true;
+}
+
+void Runtime::shutdown() {
+    std::unique_ptr<FetchBackend> fetch;
+    {
+        Lock lk(fetch_mutex_);
+        shut_down_ = true;
+        fetch = std::move(fetch_);
+    }
+    if (fetch) fetch->shutdown();
+    timers_.shutdown();
+    executor_.shutdown();
+}
+
+void Runtime::pump() {
+    timers_.poll();
+    executor_.run_pending();
+}
+
+}  // namespace accel
