@@ -20,12 +20,14 @@ if _build:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "threads: needs the threaded runtime (worker/timer/I-O threads)")
+    config.addinivalue_line("markers", "single_threaded: only for the single-threaded (browser) backend")
 
 
 def pytest_collection_modifyitems(config, items):
-    if not accel.SINGLE_THREADED:
-        return
-    skip = pytest.mark.skip(reason="single-threaded accel build")
-    for item in items:
-        if "threads" in item.keywords:
-            item.add_marker(skip)
+    """Each configuration runs the tests that are about it; ./dev test runs
+    both configurations, so nothing is skipped: the others are deselected."""
+    unwanted = "threads" if accel.SINGLE_THREADED else "single_threaded"
+    kept = [item for item in items if unwanted not in item.keywords]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if unwanted in item.keywords])
+        items[:] = kept

@@ -138,7 +138,7 @@ def test_docstrings_everywhere():
     assert accel.__doc__
 
 
-@pytest.mark.skipif(not accel.SINGLE_THREADED, reason="single-threaded build only")
+@pytest.mark.single_threaded
 def test_single_threaded_build_starts_no_threads(tmp_path):
     import os
 

@@ -27,7 +27,7 @@ def installed_hook():
     accel.set_fetch_hook(None)
 
 
-@pytest.mark.skipif(accel.has_native_fetch(), reason="build has the native libcurl backend")
+@pytest.mark.single_threaded
 def test_no_backend_raises_clear_not_implemented():
     async def main():
         with pytest.raises(NotImplementedError, match="single-threaded"):
@@ -38,7 +38,7 @@ def test_no_backend_raises_clear_not_implemented():
     asyncio.run(main())
 
 
-@pytest.mark.skipif(accel.has_native_fetch(), reason="build has the native libcurl backend")
+@pytest.mark.single_threaded
 def test_hook_serves_fetch_and_fetch_many(installed_hook):
     async def main():
         r = await accel.fetch("http://a/")
