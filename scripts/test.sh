@@ -32,6 +32,38 @@ log "accel: single-threaded backend (the browser's), ctest and its pytest run (b
 accel_variant accel-st -DACCEL_SINGLE_THREADED=ON -DACCEL_USE_OPENSSL=OFF
 ACCEL_BUILD_DIR="$ROOT/build-accel-st" "$VENV/bin/python" -m pytest -q "$ROOT/tests/accel" -p no:cacheprovider
 
+# The kernel itself (core, transport, built-in accel) under ASan+UBSan, installed
+# beside the normal one as the kernelspec `xaccel-asan` (the binary must live in
+# .venv/bin to find the venv). A sanitizer report aborts the kernel, failing the test.
+log "kernel: ASan+UBSan build (build-kernel-asan)"
+asan_dir="$ROOT/build-kernel-asan"
+if [ ! -f "$asan_dir/build.ninja" ]; then
+    cmake -S "$ROOT" -B "$asan_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPython3_EXECUTABLE="$VENV/bin/python" \
+        -DXACCEL_BUILD_TESTS=OFF -DACCEL_BUILD_TESTS=OFF \
+        -DXACCEL_SANITIZE=address,undefined -DACCEL_SANITIZE=address,undefined \
+        > "$CACHE/kernel-asan-configure.log" 2>&1 \
+        || { tail -20 "$CACHE/kernel-asan-configure.log"; die "cmake configure of the kernel ASan build failed"; }
+fi
+cmake --build "$asan_dir" --target xaccel > "$CACHE/kernel-asan-build.log" 2>&1 \
+    || { grep -E "error|FAILED" "$CACHE/kernel-asan-build.log" | head -20; die "kernel ASan build failed"; }
+install -m 755 "$asan_dir/kernel/xaccel" "$VENV/bin/xaccel-asan"
+mkdir -p "$VENV/share/jupyter/kernels/xaccel-asan"
+cat > "$VENV/share/jupyter/kernels/xaccel-asan/kernel.json" <<JSON
+{
+  "display_name": "Python 3 (xaccel, ASan+UBSan)",
+  "language": "python",
+  "argv": ["$VENV/bin/xaccel-asan", "-f", "{connection_file}"],
+  "interrupt_mode": "signal",
+  "env": {"ASAN_OPTIONS": "detect_leaks=0:halt_on_error=1:abort_on_error=1",
+          "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"}
+}
+JSON
+log "pytest: kernel tests on the ASan+UBSan kernel"
+XACCEL_TEST_KERNEL=xaccel-asan "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
+    "$ROOT/tests/kernel/test_execution.py" "$ROOT/tests/kernel/test_bad_input.py" \
+    "$ROOT/tests/kernel/test_async.py" "$ROOT/tests/kernel/test_interrupt.py" \
+    "$ROOT/tests/kernel/test_accel_in_kernel.py" "$ROOT/tests/kernel/test_comms.py"
+
 if [ -x "$ROOT/lite/build-toolchain" ]; then
     log "wasm: toolchain and CPython for wasm32-emscripten (cached in $CACHE)"
     "$ROOT/lite/build-toolchain"

@@ -73,6 +73,7 @@ PYBIND11_EMBEDDED_MODULE(_xaccel, m)
         py::arg("reply"), "Send the execute_reply of a cell that finished on the event loop.");
 
     m.def("stop_requested", []() { return core().stop_requested(); });
+    m.def("request_stop", []() { core().request_stop(); }, "End the kernel's main loop.");
     m.def("session", []() { return core().session(); });
     m.def("parent_header", []() { return xaccel::to_python(core().execution_parent()); });
 }

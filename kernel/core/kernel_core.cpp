@@ -22,7 +22,6 @@ namespace xaccel
         };
 
         constexpr simple_request simple_requests[] = {
-            {"kernel_info_request", "kernel_info", "kernel_info_reply"},
             {"complete_request", "complete", "complete_reply"},
             {"inspect_request", "inspect", "inspect_reply"},
             {"is_complete_request", "is_complete", "is_complete_reply"},
@@ -50,8 +49,9 @@ namespace xaccel
         }
     }
 
-    kernel_core::kernel_core(transport& t)
+    kernel_core::kernel_core(transport& t, std::string version)
         : m_transport(t)
+        , m_version(std::move(version))
         , m_session(new_uuid())
     {
         g_current = this;
@@ -72,6 +72,10 @@ namespace xaccel
 
     void kernel_core::start_engine()
     {
+        if (m_engine)
+        {
+            return;
+        }
         py::module_ engine_module = py::module_::import("xaccel_kernel.engine");
         m_engine = engine_module.attr("Engine")();
     }
@@ -192,6 +196,13 @@ namespace xaccel
         bool finished = true;
         try
         {
+            if (request.msg_type() == "kernel_info_request")
+            {
+                reply(request, "kernel_info_reply", kernel_info());
+                publish_status("idle", request.header);
+                return;
+            }
+            start_engine();
             // Errors of background tasks that happened while idle belong to
             // the next message handled: the engine prints them under it.
             if (request.origin == channel::shell)
@@ -331,6 +342,33 @@ namespace xaccel
         }
         reply(request, "execute_reply", to_json(result));
         return true;
+    }
+
+    nl::json kernel_core::kernel_info() const
+    {
+        // Built here, not by the engine: it must not wait for IPython's import.
+        std::string python_version = Py_GetVersion();
+        python_version = python_version.substr(0, python_version.find(' '));
+        nl::json language_info = {{"name", "python"},
+                                  {"version", python_version},
+                                  {"mimetype", "text/x-python"},
+                                  {"codemirror_mode", {{"name", "ipython"}, {"version", 3}}},
+                                  {"pygments_lexer", "ipython3"},
+                                  {"nbconvert_exporter", "python"},
+                                  {"file_extension", ".py"}};
+        nl::json help_links = nl::json::array(
+            {{{"text", "Python Reference"}, {"url", "https://docs.python.org/3/"}},
+             {{"text", "IPython Reference"}, {"url", "https://ipython.readthedocs.io/en/stable/"}},
+             {{"text", "asyncio"}, {"url", "https://docs.python.org/3/library/asyncio.html"}}});
+        return nl::json{{"status", "ok"},
+                        {"protocol_version", "5.3"},
+                        {"implementation", "xaccel"},
+                        {"implementation_version", m_version},
+                        {"language_info", std::move(language_info)},
+                        {"banner", "xaccel " + m_version + ": Python " + python_version
+                                       + " with a live asyncio loop.\nCells can await; `accel` is preloaded."},
+                        {"help_links", std::move(help_links)},
+                        {"debugger", false}};
     }
 
     void kernel_core::shutdown_request(const message& request)

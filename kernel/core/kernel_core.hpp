@@ -20,14 +20,18 @@ namespace xaccel
     class kernel_core
     {
     public:
-        explicit kernel_core(transport& t);
+        // `version` is the kernel's own version, reported in kernel_info.
+        kernel_core(transport& t, std::string version);
         ~kernel_core();
 
         kernel_core(const kernel_core&) = delete;
         kernel_core& operator=(const kernel_core&) = delete;
 
         // Imports the Python side (xaccel_kernel) and creates the engine.
+        // Idempotent; handle() calls it for the first request that needs it,
+        // so kernel_info is answered before IPython is even imported.
         void start_engine();
+        bool engine_started() const noexcept { return static_cast<bool>(m_engine); }
 
         // Publishes the 'starting' status, as a new kernel does once.
         void announce_start();
@@ -46,6 +50,8 @@ namespace xaccel
         std::string request_input(const std::string& prompt, bool password);
 
         bool stop_requested() const noexcept { return m_stop_requested; }
+        // Ends the kernel's main loop (its parent process went away, ...).
+        void request_stop() noexcept { m_stop_requested = true; }
         bool restart_requested() const noexcept { return m_restart_requested; }
         const nl::json& execution_parent() const noexcept { return m_execution_parent; }
         const std::string& session() const noexcept { return m_session; }
@@ -69,8 +75,10 @@ namespace xaccel
         bool execute_request(const message& request);
         void shutdown_request(const message& request);
         void interrupt_request(const message& request);
+        nl::json kernel_info() const;
 
         transport& m_transport;
+        std::string m_version;
         py::object m_engine;
         std::string m_session;
         nl::json m_execution_parent = nl::json::object();

@@ -29,6 +29,10 @@ namespace xaccel
         config.install_signal_handlers = options.install_signal_handlers ? 1 : 0;
         config.parse_argv = 0;
         PyStatus status = PyConfig_SetBytesString(&config, &config.program_name, options.executable.c_str());
+        if (!PyStatus_Exception(status) && !options.home.empty())
+        {
+            status = PyConfig_SetBytesString(&config, &config.home, options.home.c_str());
+        }
         if (PyStatus_Exception(status))
         {
             PyConfig_Clear(&config);

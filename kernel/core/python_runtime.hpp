@@ -22,6 +22,9 @@ namespace xaccel
         std::vector<std::string> argv;
         // Let Python install its SIGINT handler (KeyboardInterrupt).
         bool install_signal_handlers = true;
+        // PYTHONHOME for embedders with a fixed layout (the browser build:
+        // "/usr/local"); empty: CPython's own search from `executable`.
+        std::string home;
     };
 
     // Registers the built-in modules linked into this binary (accel) so that

@@ -105,14 +105,14 @@ int main(int argc, char* argv[])
         try
         {
             xaccel::zmq_transport transport(context->m_context, config);
-            xaccel::kernel_core core(transport);
+            xaccel::kernel_core core(transport, XACCEL_VERSION);
             transport.attach(core);
-            // iopub binds first: subscribers get the time the engine takes
-            // to start to connect, and then see the 'starting' status.
             transport.start_channels();
-            core.start_engine();
-            core.announce_start();
             xaccel::accept_interrupts_on_this_thread();
+            // Announce 'starting' and answer kernel_info at once; IPython loads
+            // on the first request that needs it, or as soon as the client is quiet.
+            transport.serve_until_engine_started();
+            core.start_engine();
             py::module_::import("xaccel_kernel.engine").attr("serve_forever")();
             xaccel::block_interrupts_in_new_threads();
             core.shutdown_engine();

@@ -230,6 +230,42 @@ namespace xaccel
         return (items[0].revents & ZMQ_POLLIN) || (accept_shell && (items[2].revents & ZMQ_POLLIN));
     }
 
+    void zmq_transport::serve_until_engine_started()
+    {
+        constexpr long quiet_ms = 50;
+        // 'starting' goes out with the first request, or after the quiet
+        // moment: iopub subscribers that connect as the kernel binds (ZeroMQ
+        // joins late) then still see it.
+        bool announced = false;
+        while (!p_core->engine_started() && !p_core->stop_requested())
+        {
+            zmq::pollitem_t items[] = {{static_cast<void*>(m_controller), 0, ZMQ_POLLIN, 0},
+                                       {static_cast<void*>(m_shell), 0, ZMQ_POLLIN, 0}};
+            try
+            {
+                int ready = poll_items(items, 2, quiet_ms);
+                if (!announced)
+                {
+                    p_core->announce_start();
+                    announced = true;
+                }
+                if (ready == 0)
+                {
+                    return;
+                }
+                dispatch(true);
+            }
+            catch (py::error_already_set& e)
+            {
+                // An interrupt before any code runs has nothing to stop.
+                if (!e.matches(PyExc_KeyboardInterrupt))
+                {
+                    throw;
+                }
+            }
+        }
+    }
+
     nl::json zmq_transport::request_input(message request)
     {
         std::vector<std::string> identities = request.identities;

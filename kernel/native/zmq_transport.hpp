@@ -32,6 +32,10 @@ namespace xaccel
         nl::json request_input(message request) override;
         bool wait(int fd, int timeout_ms, bool accept_shell) override;
         void dispatch(bool accept_shell) override;
+
+        // Serves requests until one starts the engine, or the client has
+        // been quiet for a moment; kernel_info needs no engine.
+        void serve_until_engine_started();
         std::string username() const override { return m_username; }
 
     private:

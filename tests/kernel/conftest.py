@@ -11,14 +11,21 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def require_kernelspec(name="xaccel"):
+# The kernel under test: `xaccel`, or a sanitizer build of it (./dev test
+# runs part of the suite again with XACCEL_TEST_KERNEL=xaccel-asan).
+KERNEL_NAME = os.environ.get("XACCEL_TEST_KERNEL", "xaccel")
+
+
+def require_kernelspec(name=None):
+    name = name or KERNEL_NAME
     try:
         return KernelSpecManager().get_kernel_spec(name)
     except NoSuchKernel:
         pytest.fail(f"kernelspec '{name}' is not installed in the venv: run ./dev setup", pytrace=False)
 
 
-def start_kernel(name="xaccel", interrupt_mode=None, **kwargs):
+def start_kernel(name=None, interrupt_mode=None, **kwargs):
+    name = name or KERNEL_NAME
     require_kernelspec(name)
     km = KernelManager(kernel_name=name)
     if interrupt_mode:

@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 import uuid
 
@@ -13,7 +14,7 @@ from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 from jupyter_client.session import Session
 
-from conftest import execute, require_kernelspec
+from conftest import KERNEL_NAME, execute, require_kernelspec
 
 
 def _launch(tmp_path, name="k"):
@@ -83,3 +84,38 @@ def test_starting_status_is_published(tmp_path):
         proc.kill()
         proc.wait()
         sub.close(0)
+
+
+def test_kernel_exits_when_its_parent_dies(tmp_path):
+    """A client that crashes (SIGKILL) must not leave an orphan kernel."""
+    require_kernelspec()
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys, time\n"
+        "from jupyter_client import KernelManager\n"
+        f"km = KernelManager(kernel_name={KERNEL_NAME!r})\n"
+        "km.start_kernel()\n"
+        "kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=30)\n"
+        "print(km.provisioner.process.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        kernel_pid = int(parent.stdout.readline())
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and psutil.pid_exists(kernel_pid):
+            try:
+                if psutil.Process(kernel_pid).status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.05)
+        alive = psutil.pid_exists(kernel_pid) and psutil.Process(kernel_pid).status() != psutil.STATUS_ZOMBIE
+        if alive:
+            os.kill(kernel_pid, signal.SIGKILL)
+        assert not alive, "the kernel outlived its parent by 5 s"
+    finally:
+        if parent.poll() is None:
+            parent.kill()

@@ -6,31 +6,22 @@ import builtins
 import getpass
 import itertools
 import os
-import platform
 import sys
 
-from . import __version__, comms, loop as kernel_loop
+from . import comms
+
+# --- browser (JupyterLite) build: see webloop.py --------------------------
+IN_BROWSER = sys.platform == "emscripten"
+if IN_BROWSER:
+    from . import webloop as kernel_loop
+else:
+    from . import loop as kernel_loop
+# ---------------------------------------------------------------------------
 from .stdin import StdinBridge
 from .streams import make_streams
 from .task_errors import TaskErrorReporter
 
 import _xaccel
-
-LANGUAGE_INFO = {
-    "name": "python",
-    "version": platform.python_version(),
-    "mimetype": "text/x-python",
-    "codemirror_mode": {"name": "ipython", "version": 3},
-    "pygments_lexer": "ipython3",
-    "nbconvert_exporter": "python",
-    "file_extension": ".py",
-}
-
-HELP_LINKS = [
-    {"text": "Python Reference", "url": "https://docs.python.org/3/"},
-    {"text": "IPython Reference", "url": "https://ipython.readthedocs.io/en/stable/"},
-    {"text": "xaccel README", "url": "https://pypi.org/project/xaccel/"},
-]
 
 _engine = None
 
@@ -42,9 +33,13 @@ def current():
 class Engine:
     def __init__(self):
         global _engine
-        self.loop = kernel_loop.KernelEventLoop()
-        self.loop.attach_to_thread()
-        kernel_loop.install_asyncio_patches()
+        if IN_BROWSER:
+            self.loop = kernel_loop.WebLoop()
+            self.loop.attach_to_thread()
+        else:
+            self.loop = kernel_loop.KernelEventLoop()
+            self.loop.attach_to_thread()
+            kernel_loop.install_asyncio_patches()
 
         sys.stdout, sys.stderr = make_streams(self.loop)
         # matplotlib draws inline unless the user chose otherwise.
@@ -60,7 +55,10 @@ class Engine:
         # more than running a small cell.
         config.HistoryManager.db_cache_size = 20
         self.shell = XAccelShell.instance(config=config)
-        self.shell.loop_runner = self.loop.drive
+        if IN_BROWSER:
+            self.shell.loop_runner = _browser_loop_runner
+        else:
+            self.shell.loop_runner = self.loop.drive
         self.shell.autoawait = True
         self.loop.on_interrupt = lambda: setattr(self.shell, "interrupted", True)
         self.tasks = TaskErrorReporter(self.shell)
@@ -71,15 +69,40 @@ class Engine:
         builtins.input = self.stdin.input
         getpass.getpass = self.stdin.getpass
         self.comm_manager = comms.install()
+        self._watch_parent()
         self._cells = itertools.count(1)
         self._preload_accel()
         _engine = self
+
+    def _watch_parent(self):
+        """Exit with the process that started the kernel (JPY_PARENT_PID, as
+        jupyter_client sets it), so a crashed client leaves no orphan. The
+        parent's pidfd sits in the loop's poll: no periodic wake-ups."""
+        parent = os.environ.get("JPY_PARENT_PID")
+        if not parent or not hasattr(os, "pidfd_open"):
+            return
+        try:
+            fd = os.pidfd_open(int(parent))
+        except ProcessLookupError:
+            _xaccel.request_stop()
+            return
+        except (OSError, ValueError):
+            return
+
+        def parent_exited():
+            self.loop.remove_reader(fd)
+            os.close(fd)
+            _xaccel.request_stop()
+
+        self.loop.add_reader(fd, parent_exited)
 
     def _preload_accel(self):
         try:
             import accel
         except ImportError:
             return
+        if IN_BROWSER:
+            accel.set_fetch_hook(kernel_loop.fetch_hook)
         self.shell.user_ns["accel"] = accel
         self.shell.user_ns_hidden["accel"] = accel
 
@@ -107,12 +130,66 @@ class Engine:
         shell.interrupted = False
         self.stdin.allowed = allow_stdin
         self.tasks.cell_started(next(self._cells))
+        if IN_BROWSER:
+            deferred = self._execute_in_browser(code, silent, store_history, user_expressions, count)
+            if deferred:
+                return None  # the reply follows through _xaccel.finish_execute()
         try:
             result = shell.run_cell(code, store_history=store_history, silent=silent)
         finally:
             self.tasks.cell_finished()
             sys.stdout.flush()
             sys.stderr.flush()
+        return self._reply(result, count, user_expressions)
+
+    def _execute_in_browser(self, code, silent, store_history, user_expressions, count):
+        """A cell that awaits runs as a task on the browser loop; its reply
+        (and the kernel's idle status) is sent when it finishes. Returns False
+        for a cell without top-level await, which runs synchronously."""
+        shell = self.shell
+        preprocessing_exc_tuple = None
+        try:
+            transformed_cell = shell.transform_cell(code)
+        except Exception:
+            transformed_cell = code
+            preprocessing_exc_tuple = sys.exc_info()
+        if not shell.should_run_async(code, transformed_cell=transformed_cell,
+                                      preprocessing_exc_tuple=preprocessing_exc_tuple):
+            return False
+
+        async def run_cell():
+            result = None
+            try:
+                result = await shell.run_cell_async(
+                    code, store_history=store_history, silent=silent,
+                    transformed_cell=transformed_cell, preprocessing_exc_tuple=preprocessing_exc_tuple)
+            finally:
+                shell.events.trigger("post_execute")
+                if not silent:
+                    shell.events.trigger("post_run_cell", result)
+            return result
+
+        def finished(task):
+            self.tasks.cell_finished()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            if task.cancelled():
+                reply = {"status": "error", "ename": "CancelledError", "evalue": "", "traceback": [],
+                         "execution_count": count, "user_expressions": {}, "payload": []}
+            elif task.exception() is not None:
+                exc = task.exception()
+                reply = {"status": "error", "ename": type(exc).__name__, "evalue": str(exc), "traceback": [],
+                         "execution_count": count, "user_expressions": {}, "payload": []}
+            else:
+                reply = self._reply(task.result(), count, user_expressions)
+            _xaccel.finish_execute(reply)
+
+        task = self.loop.create_task(run_cell())
+        task.add_done_callback(finished)
+        return True
+
+    def _reply(self, result, count, user_expressions):
+        shell = self.shell
         if result.success:
             reply = {"status": "ok"}
         else:
@@ -199,21 +276,6 @@ class Engine:
         session = manager.session_number
         return {"status": "ok", "history": [[s or session, line, text] for s, line, text in entries]}
 
-    def kernel_info(self, content=None):
-        return {
-            "status": "ok",
-            "protocol_version": "5.3",
-            "implementation": "xaccel",
-            "implementation_version": __version__,
-            "language_info": LANGUAGE_INFO,
-            "banner": (
-                f"xaccel {__version__}: Python {platform.python_version()} with a live asyncio loop\n"
-                f"IPython {__import__('IPython').__version__} -- top-level await and accel built in."
-            ),
-            "help_links": HELP_LINKS,
-            "debugger": False,
-        }
-
     def comm_info(self, content):
         return self.comm_manager.info(content.get("target_name"))
 
@@ -241,6 +303,11 @@ class Engine:
         sys.stdout.flush()
         sys.stderr.flush()
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+
+
+def _browser_loop_runner(coro):
+    coro.close()
+    raise RuntimeError("in the browser, awaiting code runs only at the top level of a cell")
 
 
 def serve_forever():

@@ -1,7 +1,5 @@
 """input() and getpass() over the Jupyter stdin channel."""
 
-from IPython.core.error import StdinNotImplementedError
-
 import _xaccel
 
 
@@ -11,6 +9,8 @@ class StdinBridge:
 
     def _request(self, prompt, password):
         if not self.allowed:
+            from IPython.core.error import StdinNotImplementedError
+
             raise StdinNotImplementedError("input() is not available: the front end does not support stdin")
         import sys
 

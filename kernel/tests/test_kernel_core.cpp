@@ -1,0 +1,161 @@
+// Unit tests of the core's message logic with a stand-in Python engine.
+#include <gtest/gtest.h>
+#include <pybind11/embed.h>
+
+#include "core/kernel_core.hpp"
+#include "recording_transport.hpp"
+
+namespace xaccel
+{
+    namespace py = pybind11;
+
+    namespace
+    {
+        // The engine the core imports, replaced by a tiny scripted one.
+        const char* fake_engine = R"(
+import sys, types, _xaccel
+module = types.ModuleType("xaccel_kernel.engine")
+DEFER = False
+class Engine:
+    def __init__(self):
+        self.count = 1
+        self.calls = []
+    def before_request(self): pass
+    def next_execution_count(self): return self.count
+    def execute(self, code, silent, store_history, user_expressions, allow_stdin, stop_on_error):
+        self.calls.append(code)
+        if code == "boom":
+            raise RuntimeError("engine failed")
+        _xaccel.publish("stream", {"name": "stdout", "text": code})
+        if DEFER:
+            return None
+        self.count += 1
+        return {"status": "ok", "execution_count": self.count - 1}
+    def shutdown(self, restart): pass
+module.Engine = Engine
+sys.modules["xaccel_kernel"] = types.ModuleType("xaccel_kernel")
+sys.modules["xaccel_kernel.engine"] = module
+)";
+
+        message request(const std::string& type, nl::json content, channel c = channel::shell)
+        {
+            message m;
+            m.origin = c;
+            m.header = make_header(type, "client", "tester");
+            m.content = std::move(content);
+            return m;
+        }
+
+        class kernel_core_test : public ::testing::Test
+        {
+        protected:
+            void SetUp() override
+            {
+                py::exec(fake_engine);
+                core = std::make_unique<kernel_core>(transport, "9.9.9");
+            }
+
+            testing::recording_transport transport;
+            std::unique_ptr<kernel_core> core;
+        };
+    }
+
+    TEST_F(kernel_core_test, execute_publishes_busy_input_output_reply_idle_in_order)
+    {
+        message req = request("execute_request", {{"code", "x"}});
+        std::string id = req.header["msg_id"];
+        core->handle(std::move(req));
+        std::vector<std::string> expected = {"iopub:status:busy", "iopub:execute_input", "iopub:stream",
+                                             "shell:execute_reply", "iopub:status:idle"};
+        EXPECT_EQ(transport.summary(), expected);
+        for (const auto& s : transport.sent)
+        {
+            EXPECT_EQ(s.msg.parent_header["msg_id"], id) << s.msg.msg_type();
+        }
+        EXPECT_EQ(transport.sent[1].msg.content["execution_count"], 1);
+        EXPECT_EQ(transport.sent[3].msg.content["status"], "ok");
+    }
+
+    TEST_F(kernel_core_test, malformed_requests_are_dropped_without_output)
+    {
+        message no_type = request("execute_request", {{"code", "x"}});
+        no_type.header.erase("msg_type");
+        core->handle(std::move(no_type));
+        message bad_content = request("execute_request", nl::json::array());
+        core->handle(std::move(bad_content));
+        EXPECT_TRUE(transport.sent.empty());
+    }
+
+    TEST_F(kernel_core_test, bad_content_and_engine_errors_get_error_replies)
+    {
+        core->handle(request("execute_request", {{"code", 7}}));
+        core->handle(request("execute_request", {{"code", "boom"}}));
+        ASSERT_EQ(transport.sent.size(), 7u);
+        EXPECT_EQ(transport.sent[1].msg.content["ename"], "MessageError");
+        EXPECT_EQ(transport.sent[5].msg.msg_type(), "execute_reply");
+        EXPECT_EQ(transport.sent[5].msg.content["ename"], "RuntimeError");
+        EXPECT_EQ(transport.sent[5].msg.content["evalue"], "engine failed");
+        EXPECT_EQ(transport.summary().back(), "iopub:status:idle");
+    }
+
+    TEST_F(kernel_core_test, unknown_types_are_ignored_but_status_is_kept)
+    {
+        core->handle(request("frobnicate_request", nl::json::object()));
+        std::vector<std::string> expected = {"iopub:status:busy", "iopub:status:idle"};
+        EXPECT_EQ(transport.summary(), expected);
+    }
+
+    TEST_F(kernel_core_test, deferred_execute_holds_shell_requests_until_finished)
+    {
+        py::exec("DEFER = True");  // the fake engine's global (both live in __main__)
+        core->handle(request("execute_request", {{"code", "slow"}}));
+        core->handle(request("kernel_info_request", nl::json::object()));
+        core->handle(request("kernel_info_request", nl::json::object(), channel::control));
+        std::vector<std::string> expected = {"iopub:status:busy", "iopub:execute_input", "iopub:stream",
+                                             // control is served while the cell runs; shell waits
+                                             "iopub:status:busy", "control:kernel_info_reply", "iopub:status:idle"};
+        EXPECT_EQ(transport.summary(), expected);
+
+        transport.sent.clear();
+        core->finish_execute(nl::json{{"status", "ok"}, {"execution_count", 1}});
+        expected = {"shell:execute_reply", "iopub:status:idle", "iopub:status:busy", "shell:kernel_info_reply",
+                    "iopub:status:idle"};
+        EXPECT_EQ(transport.summary(), expected);
+        EXPECT_THROW(core->finish_execute(nl::json::object()), std::runtime_error);
+    }
+
+    TEST_F(kernel_core_test, kernel_info_is_answered_without_starting_the_engine)
+    {
+        core->handle(request("kernel_info_request", nl::json::object()));
+        EXPECT_FALSE(core->engine_started());
+        ASSERT_EQ(transport.sent.size(), 3u);
+        const nl::json& info = transport.sent[1].msg.content;
+        EXPECT_EQ(info["implementation"], "xaccel");
+        EXPECT_EQ(info["implementation_version"], "9.9.9");
+        EXPECT_EQ(info["language_info"]["name"], "python");
+        EXPECT_EQ(info["language_info"]["version"].get<std::string>().substr(0, 4), "3.11");
+        core->handle(request("execute_request", {{"code", "x"}}));
+        EXPECT_TRUE(core->engine_started());
+    }
+
+    TEST_F(kernel_core_test, shutdown_replies_and_requests_stop)
+    {
+        core->handle(request("shutdown_request", {{"restart", true}}, channel::control));
+        EXPECT_TRUE(core->stop_requested());
+        EXPECT_TRUE(core->restart_requested());
+        EXPECT_EQ(transport.sent[1].msg.content, (nl::json{{"status", "ok"}, {"restart", true}}));
+    }
+
+    TEST_F(kernel_core_test, input_requests_go_to_stdin_with_the_execution_parent)
+    {
+        message req = request("execute_request", {{"code", "x"}});
+        std::string id = req.header["msg_id"];
+        core->handle(std::move(req));
+        transport.sent.clear();
+        EXPECT_EQ(core->request_input("name? ", false), "typed");
+        ASSERT_EQ(transport.sent.size(), 1u);
+        EXPECT_EQ(transport.sent[0].where, channel::stdin_channel);
+        EXPECT_EQ(transport.sent[0].msg.content, (nl::json{{"prompt", "name? "}, {"password", false}}));
+        EXPECT_EQ(transport.sent[0].msg.parent_header["msg_id"], id);
+    }
+}
