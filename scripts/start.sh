@@ -13,6 +13,8 @@ case "${1:-}" in
     *) die "unknown option '$1' (use --console, --notebook or --lab)" ;;
 esac
 port=${XACCEL_PORT:-8888}
+extra=()
+[ "$(id -u)" = 0 ] && extra+=(--allow-root)  # Jupyter refuses root without it
 log "starting Jupyter $app on http://127.0.0.1:$port (kernel: xaccel; Ctrl-C stops it)"
 exec jupyter "$app" --ip=127.0.0.1 --port="$port" --no-browser \
-    --ServerApp.root_dir="$ROOT/notebooks" --MultiKernelManager.default_kernel_name=xaccel
+    --ServerApp.root_dir="$ROOT/notebooks" --MultiKernelManager.default_kernel_name=xaccel "${extra[@]}"
