@@ -27,4 +27,14 @@ namespace xaccel
         sigset_t set = interrupt_set();
         pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
     }
+
+    interrupts_deferred::interrupts_deferred()
+    {
+        block_interrupts_in_new_threads();
+    }
+
+    interrupts_deferred::~interrupts_deferred()
+    {
+        accept_interrupts_on_this_thread();
+    }
 }

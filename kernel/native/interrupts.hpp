@@ -11,6 +11,18 @@ namespace xaccel
 
     // Call on the main thread once the helper threads run.
     void accept_interrupts_on_this_thread();
+
+    // Holds SIGINT back on this thread for its lifetime (e.g. while the engine
+    // imports IPython: an interrupt then must not abort the import); a signal
+    // that arrived meanwhile is delivered when it ends.
+    class interrupts_deferred
+    {
+    public:
+        interrupts_deferred();
+        ~interrupts_deferred();
+        interrupts_deferred(const interrupts_deferred&) = delete;
+        interrupts_deferred& operator=(const interrupts_deferred&) = delete;
+    };
 }
 
 #endif

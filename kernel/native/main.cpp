@@ -44,6 +44,27 @@ namespace
         return {};
     }
 
+    // Runs the engine's main loop until a shutdown. An interrupt that lands
+    // between two of its iterations (or was held back while the engine
+    // started) has nothing to stop: the loop just goes on.
+    void serve(xaccel::kernel_core& core)
+    {
+        while (!core.stop_requested())
+        {
+            try
+            {
+                py::module_::import("xaccel_kernel.engine").attr("serve_forever")();
+            }
+            catch (py::error_already_set& e)
+            {
+                if (!e.matches(PyExc_KeyboardInterrupt))
+                {
+                    throw;
+                }
+            }
+        }
+    }
+
     std::string executable_path(const char* argv0)
     {
         std::vector<char> buffer(4096);
@@ -112,8 +133,8 @@ int main(int argc, char* argv[])
             // Announce 'starting' and answer kernel_info at once; IPython loads
             // on the first request that needs it, or as soon as the client is quiet.
             transport.serve_until_engine_started();
-            core.start_engine();
-            py::module_::import("xaccel_kernel.engine").attr("serve_forever")();
+            transport.start_engine();
+            serve(core);
             xaccel::block_interrupts_in_new_threads();
             core.shutdown_engine();
             transport.stop();

@@ -1,5 +1,7 @@
 #include "zmq_transport.hpp"
 
+#include "interrupts.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <iostream>
@@ -232,18 +234,26 @@ namespace xaccel
 
     void zmq_transport::serve_until_engine_started()
     {
-        constexpr long quiet_ms = 50;
-        // 'starting' goes out with the first request, or after the quiet
-        // moment: iopub subscribers that connect as the kernel binds (ZeroMQ
-        // joins late) then still see it.
+        // 'starting' goes out after a first short wait (or with the first
+        // request): iopub subscribers that connect as the kernel binds (ZeroMQ
+        // joins late) then still see it. The engine starts with the first
+        // request that needs it; otherwise once the client has been quiet
+        // after being answered, or after a longer wait for a client that is
+        // slow to connect (its first kernel_info must not wait for IPython).
+        constexpr long announce_ms = 50;
+        constexpr long quiet_after_reply_ms = 50;
+        constexpr long wait_for_client_ms = 1000;
         bool announced = false;
+        bool answered = false;
+        long waited_ms = 0;
         while (!p_core->engine_started() && !p_core->stop_requested())
         {
+            long timeout = !announced ? announce_ms : (answered ? quiet_after_reply_ms : wait_for_client_ms - waited_ms);
             zmq::pollitem_t items[] = {{static_cast<void*>(m_controller), 0, ZMQ_POLLIN, 0},
                                        {static_cast<void*>(m_shell), 0, ZMQ_POLLIN, 0}};
             try
             {
-                int ready = poll_items(items, 2, quiet_ms);
+                int ready = poll_items(items, 2, std::max(timeout, 0L));
                 if (!announced)
                 {
                     p_core->announce_start();
@@ -251,9 +261,17 @@ namespace xaccel
                 }
                 if (ready == 0)
                 {
-                    return;
+                    waited_ms += timeout;
+                    if (answered || waited_ms >= wait_for_client_ms)
+                    {
+                        return;
+                    }
+                    continue;
                 }
-                dispatch(true);
+                serve_one_before_engine(m_controller, channel::control);
+                serve_one_before_engine(m_shell, channel::shell);
+                check_signals();
+                answered = true;
             }
             catch (py::error_already_set& e)
             {
@@ -264,6 +282,26 @@ namespace xaccel
                 }
             }
         }
+    }
+
+    void zmq_transport::serve_one_before_engine(zmq::socket_t& socket, channel origin)
+    {
+        message msg;
+        if (!receive(socket, origin, msg) || msg.header.is_null())
+        {
+            return;
+        }
+        if (msg.msg_type() != "kernel_info_request")
+        {
+            start_engine();
+        }
+        p_core->handle(std::move(msg));
+    }
+
+    void zmq_transport::start_engine()
+    {
+        interrupts_deferred hold;
+        p_core->start_engine();
     }
 
     nl::json zmq_transport::request_input(message request)

@@ -36,12 +36,17 @@ namespace xaccel
         // Serves requests until one starts the engine, or the client has
         // been quiet for a moment; kernel_info needs no engine.
         void serve_until_engine_started();
+
+        // Starts the engine with interrupts held back (an interrupt must not
+        // abort IPython's import half-way).
+        void start_engine();
         std::string username() const override { return m_username; }
 
     private:
         // Receives one message from `socket` without blocking; false if none.
         bool receive(zmq::socket_t& socket, channel origin, message& out);
         void handle_control();
+        void serve_one_before_engine(zmq::socket_t& socket, channel origin);
 
         kernel_core* p_core = nullptr;
         std::string m_username;
