@@ -69,6 +69,15 @@ if [ -x "$ROOT/lite/build-toolchain" ]; then
     "$ROOT/lite/build-toolchain"
 fi
 
+# The browser tests: Debian's Chromium, driven by playwright-core from npm.
+apt_install chromium
+if [ ! -d "$ROOT/lite/tests/node_modules" ] || stamp_changed "$ROOT/lite/tests/node_modules/.lock.sha256" "$ROOT/lite/tests/package-lock.json"; then
+    log "npm: installing lite/tests (playwright-core)"
+    npm ci --prefix "$ROOT/lite/tests" --no-audit --no-fund > "$CACHE/npm-lite-tests.log" 2>&1 \
+        || { tail -20 "$CACHE/npm-lite-tests.log"; die "npm ci in lite/tests failed"; }
+    stamp_write "$ROOT/lite/tests/node_modules/.lock.sha256" "$ROOT/lite/tests/package-lock.json"
+fi
+
 log "pytest: kernel, accel and lite tests"
 cd "$ROOT"
 exec "$VENV/bin/python" -m pytest "${@:-tests}"

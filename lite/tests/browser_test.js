@@ -1,0 +1,149 @@
+// Browser test of the xaccel JupyterLite site, in headless Debian chromium driven by
+// playwright-core (no browser download). Usage:
+//   node browser_test.js <site base URL, e.g. http://127.0.0.1:8123/>
+// Loads lab/index.html with a notebook on the xaccel kernel (cold profile, then a
+// second load with a warm cache), runs cells through the notebook's kernel
+// connection and prints one JSON object: {ready_cold_s, ready_warm_s, cells: {...}}.
+// Exits 2 with a message naming what is missing if chromium or playwright-core is.
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+
+const CHROMIUM = process.env.XACCEL_CHROMIUM || "/usr/bin/chromium";
+let chromium;
+try {
+  ({ chromium } = require("playwright-core"));
+} catch (e) {
+  console.error("MISSING: npm package playwright-core (run: npm ci --prefix lite/tests)");
+  process.exit(2);
+}
+if (!fs.existsSync(CHROMIUM)) {
+  console.error(`MISSING: ${CHROMIUM} (apt-get install chromium)`);
+  process.exit(2);
+}
+
+const base = process.argv[2].replace(/\/?$/, "/");
+const NOTEBOOK = process.env.XACCEL_TEST_NOTEBOOK || "xaccel-browser-test.ipynb";
+const READY_TIMEOUT = Number(process.env.XACCEL_READY_TIMEOUT || 90000);
+
+// Cells run in order in one kernel; each result is the list of its iopub outputs
+// plus the execute_reply content and the wall time until the kernel went idle.
+const CELLS = {
+  print: "print('hello from xaccel')",
+  result: "6 * 7",
+  error: "def boom():\n    raise ValueError('bad value')\nboom()",
+  html: "from IPython.display import HTML, display\ndisplay(HTML('<b id=\"xa\">bold</b>'))",
+  accel_sleep: "import time, accel\nt0 = time.monotonic()\nawait accel.sleep(0.5)\nprint(f'slept {time.monotonic() - t0:.3f}')",
+  asyncio_sleep: "import asyncio\nawait asyncio.sleep(0.3)\n'asyncio ok'",
+  bg_start: "import asyncio\nticks = []\nasync def ticker():\n    while True:\n        ticks.append(1)\n        await asyncio.sleep(0.1)\nbg = asyncio.create_task(ticker())\nlen(ticks)",
+  bg_wait: "__WAIT__",
+  bg_check: "n = len(ticks)\nbg.cancel()\nn",
+  fetch: "r = await accel.fetch('files/hello.txt')\n(r.status, r.text().strip())",
+  gather: "import accel\nawait accel.gather(accel.sleep(0.2, result=1), accel.sleep(0.1, result=2))",
+  timeout: "import accel\ntry:\n    await accel.timeout(accel.sleep(5), 0.2)\nexcept TimeoutError:\n    print('timed out')",
+  channel: "import accel\nch = accel.Channel(2)\nasync def prod():\n    for i in range(5):\n        await ch.send(i)\n    ch.close()\nasyncio.create_task(prod())\n[x async for x in ch]",
+  files: "import accel\nawait accel.write_file('/tmp/xa.txt', 'written by accel')\n(await accel.read_file('/tmp/xa.txt')).decode()",
+  cpu: "import accel, hashlib\n(await accel.sha256(b'abc')) == hashlib.sha256(b'abc').hexdigest()",
+  magic: "%timeit -n 3 -r 1 sum(range(100))",
+  input: "name = input('name? ')\nprint('got', name)",
+};
+
+async function waitReady(page, t0, phases) {
+  await page.waitForFunction(() => {
+    const app = window.jupyterapp;
+    return !!(app && app.shell && Array.from(app.shell.widgets("main")).find((x) => x.sessionContext));
+  }, null, { timeout: READY_TIMEOUT, polling: 25 });
+  phases.notebook_open_s = (Date.now() - t0) / 1000;
+  await page.waitForFunction(() => {
+    const app = window.jupyterapp;
+    const w = app && app.shell && Array.from(app.shell.widgets('main')).find((x) => x.sessionContext);
+    const ctx = w && w.sessionContext;
+    const k = ctx && ctx.session && ctx.session.kernel;
+    return !!(k && k.name === "xaccel" && k.status === "idle" && k.connectionStatus === "connected" && ctx.isReady);
+  }, null, { timeout: READY_TIMEOUT, polling: 25 });
+  return (Date.now() - t0) / 1000;
+}
+
+async function runCells(page) {
+  return await page.evaluate(async (cells) => {
+    const kernel = Array.from(window.jupyterapp.shell.widgets('main')).find((x) => x.sessionContext).sessionContext.session.kernel;
+    const out = {};
+    for (const [name, code] of Object.entries(cells)) {
+      if (code === "__WAIT__") {
+        await new Promise((r) => setTimeout(r, 1000));
+        out[name] = { waited: 1.0 };
+        continue;
+      }
+      const t0 = performance.now();
+      const outputs = [];
+      const future = kernel.requestExecute({ code, allow_stdin: true, store_history: true });
+      future.onIOPub = (msg) => {
+        const t = msg.header.msg_type;
+        if (t === "status" || t === "execute_input") return;
+        outputs.push({ type: t, content: msg.content, at: (performance.now() - t0) / 1000 });
+      };
+      future.onStdin = (msg) => {
+        outputs.push({ type: "input_request", content: msg.content });
+        kernel.sendInputReply({ status: "ok", value: "browser-user" }, msg.header);
+      };
+      let reply;
+      try {
+        reply = await Promise.race([
+          future.done,
+          new Promise((_, rej) => setTimeout(() => rej(new Error("timeout after 30 s")), 30000)),
+        ]);
+        out[name] = { reply: reply.content, outputs, seconds: (performance.now() - t0) / 1000 };
+      } catch (e) {
+        out[name] = { error: String(e), outputs, seconds: (performance.now() - t0) / 1000 };
+      }
+    }
+    return out;
+  }, CELLS);
+}
+
+(async () => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "xaccel-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  const result = { console: [] };
+  try {
+    const url = `${base}lab/index.html?path=${NOTEBOOK}`;
+    let page = await context.newPage();
+    page.on("console", (m) => { if (result.console.length < 200) result.console.push(`[${m.type()}] ${m.text()}`.slice(0, 500)); });
+    page.on("pageerror", (e) => result.console.push(`[pageerror] ${e}`.slice(0, 500)));
+    page.on("requestfailed", (r) => result.console.push(`[requestfailed] ${r.url()} ${r.failure() && r.failure().errorText}`.slice(0, 500)));
+    page.on("worker", (w) => w.on("console", (m) => result.console.push(`[worker ${m.type()}] ${m.text()}`.slice(0, 500))));
+    let t0 = Date.now();
+    await page.goto(url, { waitUntil: "domcontentloaded" });
+    result.cold_phases = {};
+    result.ready_cold_s = await waitReady(page, t0, result.cold_phases);
+    result.cells = await runCells(page);
+    await page.close();
+    // Second load: same profile, so the HTTP cache (and the service worker) are warm.
+    page = await context.newPage();
+    t0 = Date.now();
+    await page.goto(url, { waitUntil: "domcontentloaded" });
+    result.warm_phases = {};
+    result.ready_warm_s = await waitReady(page, t0, result.warm_phases);
+    const again = await page.evaluate(async () => {
+      const kernel = Array.from(window.jupyterapp.shell.widgets('main')).find((x) => x.sessionContext).sessionContext.session.kernel;
+      const f = kernel.requestExecute({ code: "1 + 1" });
+      let data = null;
+      f.onIOPub = (m) => { if (m.header.msg_type === "execute_result") data = m.content.data; };
+      await f.done;
+      return data;
+    });
+    result.warm_cell = again;
+    result.warm_first_result_s = (Date.now() - t0) / 1000;
+  } catch (e) {
+    result.fatal = String(e && e.stack || e);
+  } finally {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify(result));
+})();

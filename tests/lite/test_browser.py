@@ -1,0 +1,184 @@
+"""The xaccel JupyterLite site in headless Chromium.
+
+One browser session (lite/tests/browser_test.js, playwright-core driving Debian's
+/usr/bin/chromium) loads the site built by lite/build from a local server, opens a
+notebook on the xaccel kernel, runs the cells listed in browser_test.js through the
+notebook's kernel connection, then loads the page again with a warm cache. The tests
+below check its results. Missing chromium, node or playwright-core make them FAIL with
+the name of what is missing (never skip).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LITE = REPO / "lite"
+TESTS_JS = LITE / "tests"
+CHROMIUM = Path(os.environ.get("XACCEL_CHROMIUM", "/usr/bin/chromium"))
+OUTPUT = LITE / "_output"
+
+
+def _missing():
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    if shutil.which("node") is None:
+        missing.append("node (apt-get install nodejs)")
+    if not (TESTS_JS / "node_modules" / "playwright-core" / "package.json").is_file():
+        missing.append("npm package playwright-core (npm ci --prefix lite/tests)")
+    return missing
+
+
+@pytest.fixture(scope="module")
+def site():
+    missing = _missing()
+    if missing:
+        pytest.fail("browser tests need: " + "; ".join(missing))
+    if os.environ.get("XACCEL_LITE_NO_BUILD") != "1":
+        proc = subprocess.run([str(LITE / "build")], cwd=REPO, capture_output=True, text=True, timeout=3600)
+        if proc.returncode != 0:
+            pytest.fail(f"lite/build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    if not (OUTPUT / "xeus" / "kernels.json").is_file():
+        pytest.fail(f"no JupyterLite site in {OUTPUT}: run lite/build")
+    server = subprocess.Popen([sys.executable, str(LITE / "serve.py"), "--port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = server.stdout.readline()
+    m = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
+    if not m:
+        server.kill()
+        pytest.fail(f"lite/serve did not print its URL: {line!r}")
+    yield m.group(1)
+    server.terminate()
+    server.wait(10)
+
+
+@pytest.fixture(scope="module")
+def session(site):
+    proc = subprocess.run(["node", str(TESTS_JS / "browser_test.js"), site], capture_output=True, text=True,
+                          timeout=400, cwd=TESTS_JS)
+    if proc.returncode == 2:
+        pytest.fail(proc.stderr.strip())
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
+    if not lines:
+        pytest.fail(f"browser_test.js printed no result (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    result = json.loads(lines[-1])
+    report = {k: result.get(k) for k in ("ready_cold_s", "ready_warm_s", "cold_phases", "warm_phases", "warm_first_result_s")}
+    print(f"\nbrowser session: {report}")
+    if result.get("fatal"):
+        pytest.fail(f"browser session failed: {result['fatal']}\nconsole:\n" + "\n".join(result.get("console", [])[-40:]))
+    return result
+
+
+def cell(session, name):
+    c = session["cells"][name]
+    assert "error" not in c, f"cell {name!r} did not finish: {c}"
+    return c
+
+
+def outputs(c, kind):
+    return [o["content"] for o in c["outputs"] if o["type"] == kind]
+
+
+def stdout(c):
+    return "".join(o["text"] for o in outputs(c, "stream") if o["name"] == "stdout")
+
+
+def result_text(c):
+    res = outputs(c, "execute_result")
+    assert res, f"no execute_result: {c}"
+    return res[0]["data"]["text/plain"]
+
+
+def test_kernel_ready(session):
+    assert session["ready_cold_s"] < 60
+    assert session["ready_warm_s"] < 60
+    assert session["warm_cell"]["text/plain"] == "2"
+
+
+def test_print(session):
+    c = cell(session, "print")
+    assert c["reply"]["status"] == "ok"
+    assert stdout(c) == "hello from xaccel\n"
+
+
+def test_execute_result(session):
+    c = cell(session, "result")
+    assert result_text(c) == "42"
+    assert outputs(c, "execute_result")[0]["execution_count"] == c["reply"]["execution_count"]
+
+
+def test_error_with_traceback(session):
+    c = cell(session, "error")
+    assert c["reply"]["status"] == "error"
+    assert c["reply"]["ename"] == "ValueError"
+    err = outputs(c, "error")[0]
+    assert err["evalue"] == "bad value"
+    text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(err["traceback"]))
+    assert "boom()" in text and "raise ValueError" in text
+
+
+def test_display_html(session):
+    c = cell(session, "html")
+    data = outputs(c, "display_data")[0]["data"]
+    assert data["text/html"] == '<b id="xa">bold</b>'
+
+
+def test_accel_sleep_awaits_and_idle_after(session):
+    c = cell(session, "accel_sleep")
+    assert c["reply"]["status"] == "ok"
+    slept = float(stdout(c).split()[1])
+    assert slept >= 0.5
+    # the reply (and the idle status) came only once the awaited cell finished
+    assert c["seconds"] >= 0.5
+
+
+def test_asyncio_sleep(session):
+    c = cell(session, "asyncio_sleep")
+    assert result_text(c) == "'asyncio ok'"
+    assert c["seconds"] >= 0.3
+
+
+def test_background_task_runs_between_cells(session):
+    started = int(result_text(cell(session, "bg_start")))
+    later = int(result_text(cell(session, "bg_check")))
+    # about 10 ticks per second while the kernel was idle for 1 s
+    assert later - started >= 5, (started, later)
+
+
+def test_fetch_from_site(session):
+    c = cell(session, "fetch")
+    assert result_text(c) == "(200, 'hello from the xaccel lite site')"
+
+
+def test_gather_timeout_channel(session):
+    assert result_text(cell(session, "gather")) == "[1, 2]"
+    assert stdout(cell(session, "timeout")) == "timed out\n"
+    assert result_text(cell(session, "channel")) == "[0, 1, 2, 3, 4]"
+
+
+def test_files_and_cpu(session):
+    assert result_text(cell(session, "files")) == "'written by accel'"
+    assert result_text(cell(session, "cpu")) == "True"
+
+
+def test_magic(session):
+    c = cell(session, "magic")
+    assert c["reply"]["status"] == "ok"
+    assert "per loop" in stdout(c)
+
+
+def test_input(session):
+    c = cell(session, "input")
+    assert c["reply"]["status"] == "ok", c
+    req = [o for o in c["outputs"] if o["type"] == "input_request"]
+    assert req and req[0]["content"]["prompt"] == "name? "
+    assert "got browser-user" in stdout(c)
