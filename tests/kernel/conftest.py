@@ -95,3 +95,16 @@ def stream_text(outputs, name="stdout"):
 
 def of_type(outputs, msg_type):
     return [m for m in outputs if m["msg_type"] == msg_type]
+
+
+def interrupt_after(km, kc, code, delay=0.5):
+    """Run `code`, interrupt the kernel after `delay`; return (reply content,
+    seconds from the interrupt to the reply)."""
+    msg_id = kc.execute(code)
+    time.sleep(delay)
+    sent = time.monotonic()
+    km.interrupt_kernel()
+    while True:
+        reply = kc.get_shell_msg(timeout=10)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"], time.monotonic() - sent

@@ -4,25 +4,14 @@ import time
 
 import pytest
 
-from conftest import execute, of_type, start_kernel, stop_kernel
-
-
-def _interrupt_after(km, kc, code, delay=0.5):
-    msg_id = kc.execute(code)
-    time.sleep(delay)
-    sent = time.monotonic()
-    km.interrupt_kernel()
-    reply = kc.get_shell_msg(timeout=10)
-    elapsed = time.monotonic() - sent
-    assert reply["parent_header"]["msg_id"] == msg_id
-    return reply["content"], elapsed
+from conftest import execute, interrupt_after, of_type, start_kernel, stop_kernel
 
 
 @pytest.mark.parametrize("mode", ["signal", "message"])
 def test_interrupt_awaited_sleep(mode):
     km, kc = start_kernel(interrupt_mode=mode)
     try:
-        reply, elapsed = _interrupt_after(km, kc, "import asyncio\nawait asyncio.sleep(100)")
+        reply, elapsed = interrupt_after(km, kc, "import asyncio\nawait asyncio.sleep(100)")
         assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
         assert elapsed < 1.5
         reply, _ = execute(kc, "1 + 1")
@@ -35,7 +24,7 @@ def test_interrupt_awaited_sleep(mode):
 def test_signal_interrupt_stops_synchronous_code(code):
     km, kc = start_kernel()
     try:
-        reply, elapsed = _interrupt_after(km, kc, code)
+        reply, elapsed = interrupt_after(km, kc, code)
         assert reply["ename"] == "KeyboardInterrupt"
         assert elapsed < 1.5
         assert km.is_alive()
