@@ -119,3 +119,15 @@ def test_kernel_exits_when_its_parent_dies(tmp_path):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_missing_or_bad_connection_file_is_a_clear_error(tmp_path):
+    binary = require_kernelspec().argv[0]
+    missing = subprocess.run([binary, "-f", str(tmp_path / "nope.json")], capture_output=True, text=True, timeout=30)
+    assert missing.returncode == 2 and "cannot read connection file" in missing.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ not json")
+    broken = subprocess.run([binary, "-f", str(bad)], capture_output=True, text=True, timeout=30)
+    assert broken.returncode == 2 and "cannot read connection file" in broken.stderr
+    usage = subprocess.run([binary], capture_output=True, text=True, timeout=30)
+    assert usage.returncode == 2 and "usage: xaccel -f CONNECTION_FILE" in usage.stdout
