@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import execute, interrupt_after, of_type, start_kernel, stop_kernel
+from kernel_harness import execute, interrupt_after, of_type, start_kernel, stop_kernel
 
 
 class _SlowHandler(http.server.BaseHTTPRequestHandler):

@@ -5,7 +5,7 @@ import time
 import psutil
 import pytest
 
-from conftest import execute, interrupt_after, of_type, start_kernel, stop_kernel, stream_text
+from kernel_harness import execute, interrupt_after, of_type, start_kernel, stop_kernel, stream_text
 
 
 def result_of(kc, code, **kwargs):

@@ -6,7 +6,7 @@ import time
 import pytest
 from jupyter_client.session import Session
 
-from conftest import execute, of_type, start_kernel, stop_kernel
+from kernel_harness import execute, of_type, start_kernel, stop_kernel
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Comms: ipywidgets open, sync state both ways, and comm_info."""
 
-from conftest import execute, of_type
+from kernel_harness import execute, of_type
 
 
 def test_widget_state_round_trip(shared_kernel):

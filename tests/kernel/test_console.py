@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pexpect
 
-from conftest import require_kernelspec
+from kernel_harness import require_kernelspec
 
 ANSI = r"(?:\x1b\[[0-9;?]*[A-Za-z])*"
 

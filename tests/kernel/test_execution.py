@@ -2,7 +2,7 @@
 
 import re
 
-from conftest import execute, of_type, stream_text
+from kernel_harness import execute, of_type, stream_text
 
 
 def test_execute_result_carries_the_execution_count(shared_kernel):

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import execute, interrupt_after, of_type, start_kernel, stop_kernel
+from kernel_harness import execute, interrupt_after, of_type, start_kernel, stop_kernel
 
 
 @pytest.mark.parametrize("mode", ["signal", "message"])

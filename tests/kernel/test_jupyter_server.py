@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tornado import ioloop, websocket
 
-from conftest import KERNEL_NAME, require_kernelspec
+from kernel_harness import KERNEL_NAME, require_kernelspec
 
 ROOT = Path(__file__).resolve().parents[2]
 

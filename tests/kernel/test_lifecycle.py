@@ -14,7 +14,7 @@ from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 from jupyter_client.session import Session
 
-from conftest import KERNEL_NAME, execute, require_kernelspec
+from kernel_harness import KERNEL_NAME, execute, require_kernelspec
 
 
 def _launch(tmp_path, name="k"):

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import require_kernelspec
+from kernel_harness import require_kernelspec
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 # Cells that show an error on purpose: (notebook, cell index) -> ename.

@@ -2,7 +2,7 @@
 
 import time
 
-from conftest import execute, of_type, stream_text
+from kernel_harness import execute, of_type, stream_text
 
 
 def test_5000_prints_reach_a_slow_reader_complete_and_in_order(kernel):

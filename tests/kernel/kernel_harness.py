@@ -1,0 +1,111 @@
+"""Helpers and fixtures that start the real xaccel kernel through jupyter_client
+(imported by conftest.py and the tests; a unique name, unlike `conftest`)."""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from jupyter_client import KernelManager
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# The kernel under test: `xaccel`, or a sanitizer build of it (./dev test
+# runs part of the suite again with XACCEL_TEST_KERNEL=xaccel-asan).
+KERNEL_NAME = os.environ.get("XACCEL_TEST_KERNEL", "xaccel")
+
+
+def require_kernelspec(name=None):
+    name = name or KERNEL_NAME
+    try:
+        return KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        pytest.fail(f"kernelspec '{name}' is not installed in the venv: run ./dev setup", pytrace=False)
+
+
+def start_kernel(name=None, interrupt_mode=None, **kwargs):
+    name = name or KERNEL_NAME
+    require_kernelspec(name)
+    km = KernelManager(kernel_name=name)
+    if interrupt_mode:
+        km.kernel_spec.interrupt_mode = interrupt_mode
+    km.start_kernel(**kwargs)
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=30)
+    return km, kc
+
+
+def stop_kernel(km, kc):
+    kc.stop_channels()
+    if km.is_alive():
+        km.shutdown_kernel(now=False)
+
+
+@pytest.fixture
+def kernel():
+    km, kc = start_kernel()
+    yield km, kc
+    stop_kernel(km, kc)
+
+
+@pytest.fixture(scope="module")
+def shared_kernel():
+    km, kc = start_kernel()
+    yield km, kc
+    stop_kernel(km, kc)
+
+
+def drain_iopub(kc, timeout=0.2):
+    msgs = []
+    while True:
+        try:
+            msgs.append(kc.get_iopub_msg(timeout=timeout))
+        except Exception:
+            return msgs
+
+
+def execute(kc, code, timeout=30, **kwargs):
+    """Run `code`; return (reply content, iopub messages of the request up to idle)."""
+    msg_id = kc.execute(code, **kwargs)
+    outputs = []
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no idle status for {code!r} within {timeout} s")
+        msg = kc.get_iopub_msg(timeout=remaining)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+        if msg["msg_type"] != "status":
+            outputs.append(msg)
+    while True:
+        # Replies to earlier requests (wait_for_ready's kernel_info) may still queue.
+        reply = kc.get_shell_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"], outputs
+
+
+def stream_text(outputs, name="stdout"):
+    return "".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream" and m["content"]["name"] == name)
+
+
+def of_type(outputs, msg_type):
+    return [m for m in outputs if m["msg_type"] == msg_type]
+
+
+def interrupt_after(km, kc, code, delay=0.5):
+    """Run `code`, interrupt the kernel after `delay`; return (reply content,
+    seconds from the interrupt to the reply)."""
+    msg_id = kc.execute(code)
+    time.sleep(delay)
+    sent = time.monotonic()
+    km.interrupt_kernel()
+    while True:
+        reply = kc.get_shell_msg(timeout=10)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"], time.monotonic() - sent
