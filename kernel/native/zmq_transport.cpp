@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+#include <vector>
 #include <iostream>
 #include <stdexcept>
 
@@ -79,21 +82,37 @@ namespace xaccel
             }
         }
 
-        int poll_items(zmq::pollitem_t* items, int count, long timeout_ms)
+    }
+
+    // Every blocking wait of the kernel goes through here. Besides `items`, it
+    // watches the signal pipe: Python's C signal handler writes to it, so a
+    // SIGINT that lands just before zmq_poll starts (no EINTR then) still
+    // wakes the wait at once.
+    int zmq_transport::poll_items(zmq::pollitem_t* items, int count, long timeout_ms)
+    {
+        std::vector<zmq::pollitem_t> all(items, items + count);
+        all.push_back({nullptr, m_signal_pipe[0], ZMQ_POLLIN, 0});
+        int rc = 0;
         {
-            int rc = 0;
-            {
-                py::gil_scoped_release release;
-                rc = zmq_poll(items, count, timeout_ms);
-            }
-            if (rc < 0 && zmq_errno() != EINTR)
-            {
-                throw std::runtime_error(std::string("zmq_poll failed: ") + zmq_strerror(zmq_errno()));
-            }
-            // EINTR: a signal arrived; its Python handler runs here.
-            check_signals();
-            return rc < 0 ? 0 : rc;
+            py::gil_scoped_release release;
+            rc = zmq_poll(all.data(), static_cast<int>(all.size()), timeout_ms);
         }
+        if (rc < 0 && zmq_errno() != EINTR)
+        {
+            throw std::runtime_error(std::string("zmq_poll failed: ") + zmq_strerror(zmq_errno()));
+        }
+        if (all.back().revents & ZMQ_POLLIN)
+        {
+            char drain[64];
+            while (read(m_signal_pipe[0], drain, sizeof(drain)) > 0)
+            {
+            }
+            --rc;
+        }
+        std::copy(all.begin(), all.begin() + count, items);
+        // A signal arrived: its Python handler runs here.
+        check_signals();
+        return rc < 0 ? 0 : rc;
     }
 
     zmq_transport::zmq_transport(zmq::context_t& context, const xeus::xconfiguration& config)
@@ -104,11 +123,26 @@ namespace xaccel
         {
             p_auth = std::make_unique<no_authentication>();
         }
+        if (pipe2(m_signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+        {
+            throw std::runtime_error("cannot create the signal wake-up pipe");
+        }
+        py::module_::import("signal").attr("set_wakeup_fd")(m_signal_pipe[1], py::arg("warn_on_full_buffer") = false);
     }
 
     zmq_transport::~zmq_transport()
     {
         stop();
+        try
+        {
+            py::module_::import("signal").attr("set_wakeup_fd")(-1);
+        }
+        catch (std::exception&)
+        {
+            // Shutting down anyway; the pipe is closed right below.
+        }
+        close(m_signal_pipe[0]);
+        close(m_signal_pipe[1]);
     }
 
     void zmq_transport::start_channels()

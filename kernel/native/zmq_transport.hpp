@@ -48,7 +48,11 @@ namespace xaccel
         void handle_control();
         void serve_one_before_engine(zmq::socket_t& socket, channel origin);
 
+        int poll_items(zmq::pollitem_t* items, int count, long timeout_ms);
+
         kernel_core* p_core = nullptr;
+        // Read end / write end; Python's signal handler writes to the latter.
+        int m_signal_pipe[2] = {-1, -1};
         std::string m_username;
         bool m_channels_started = false;
     };
