@@ -177,6 +177,7 @@ def _kernel_process(km):
     return psutil.Process(km.provisioner.process.pid)
 
 
+@pytest.mark.cpu_budget
 def test_idle_kernel_uses_no_cpu_and_a_ticker_stays_cheap(kernel):
     km, kc = kernel
     proc = _kernel_process(km)
