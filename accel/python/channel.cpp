@@ -55,7 +55,18 @@ PyObject* closed_error(const char* msg) {
 
 PyChannel& chan(PyObject* self) { return *reinterpret_cast<ChannelObject*>(self)->ch; }
 
-PyObject* get_loop(const char* api) { return running_loop(api); }
+// A new pending awaitable on the running loop (a new reference), or nullptr
+// with the Python error set (no running loop, allocation failure).
+AwaitableObject* pending_on_running_loop(const char* api) {
+    PyRef loop(running_loop(api));
+    if (!loop.obj) return nullptr;
+    try {
+        return awaitable_pending(loop.obj);
+    } catch (py::error_already_set& e) {
+        e.restore();
+        return nullptr;
+    }
+}
 
 PyObject* ch_send(PyObject* self, PyObject* item) {
     auto& ch = chan(self);
@@ -71,17 +82,8 @@ PyObject* ch_send(PyObject* self, PyObject* item) {
             break;
     }
     // Full: wait for space (backpressure).
-    PyObject* loop = get_loop("Channel.send()");
-    if (!loop) return nullptr;
-    AwaitableObject* aw;
-    try {
-        aw = awaitable_pending(loop);
-    } catch (py::error_already_set& e) {
-        Py_DECREF(loop);
-        e.restore();
-        return nullptr;
-    }
-    Py_DECREF(loop);
+    AwaitableObject* aw = pending_on_running_loop("Channel.send()");
+    if (!aw) return nullptr;
     Py_INCREF(aw);
     PyRef keep(reinterpret_cast<PyObject*>(aw));  // held by the waiter until it fires
     auto holder = std::make_shared<PyRef>(std::move(keep));
@@ -128,17 +130,8 @@ PyObject* recv_impl(PyObject* self, bool for_anext) {
         default:
             break;
     }
-    PyObject* loop = get_loop(for_anext ? "Channel.__anext__()" : "Channel.recv()");
-    if (!loop) return nullptr;
-    AwaitableObject* aw;
-    try {
-        aw = awaitable_pending(loop);
-    } catch (py::error_already_set& e) {
-        Py_DECREF(loop);
-        e.restore();
-        return nullptr;
-    }
-    Py_DECREF(loop);
+    AwaitableObject* aw = pending_on_running_loop(for_anext ? "Channel.__anext__()" : "Channel.recv()");
+    if (!aw) return nullptr;
     Py_INCREF(aw);
     auto holder = std::make_shared<PyRef>(reinterpret_cast<PyObject*>(aw));
     auto id = ch.async_recv([holder, for_anext](std::optional<PyRef> v) {
