@@ -1,6 +1,5 @@
 #include "kernel_core.hpp"
 
-#include <csignal>
 #include <iostream>
 #include <stdexcept>
 #include <utility>

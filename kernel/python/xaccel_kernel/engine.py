@@ -26,10 +26,6 @@ import _xaccel
 _engine = None
 
 
-def current():
-    return _engine
-
-
 class Engine:
     def __init__(self):
         global _engine
