@@ -1,126 +1,92 @@
-#include "json_python.hpp"
-
-#include <cmath>
+// JSON -> Python for the messages the kernel receives. Iterative: a client
+// may send any nesting depth without overflowing the C stack.
 #include <string>
+#include <vector>
+
+#include "json_python.hpp"
 
 namespace xaccel
 {
-    py::object to_python(const nl::json& value)
+    namespace
     {
-        switch (value.type())
+        // Scalars convert at once; containers get an empty Python object to fill.
+        py::object shallow(const nl::json& value)
         {
-        case nl::json::value_t::null:
+            switch (value.type())
+            {
+            case nl::json::value_t::boolean:
+                return py::bool_(value.get<bool>());
+            case nl::json::value_t::number_integer:
+                return py::int_(value.get<long long>());
+            case nl::json::value_t::number_unsigned:
+                return py::int_(value.get<unsigned long long>());
+            case nl::json::value_t::number_float:
+                return py::float_(value.get<double>());
+            case nl::json::value_t::string:
+                return py::str(value.get_ref<const std::string&>());
+            case nl::json::value_t::array:
+                return py::list(value.size());
+            case nl::json::value_t::object:
+                return py::dict();
+            case nl::json::value_t::binary:
+            {
+                const auto& bin = value.get_binary();
+                return py::bytes(reinterpret_cast<const char*>(bin.data()), bin.size());
+            }
+            case nl::json::value_t::null:
+            case nl::json::value_t::discarded:
+                break;
+            }
             return py::none();
-        case nl::json::value_t::boolean:
-            return py::bool_(value.get<bool>());
-        case nl::json::value_t::number_integer:
-            return py::int_(value.get<long long>());
-        case nl::json::value_t::number_unsigned:
-            return py::int_(value.get<unsigned long long>());
-        case nl::json::value_t::number_float:
-            return py::float_(value.get<double>());
-        case nl::json::value_t::string:
-            return py::str(value.get_ref<const std::string&>());
-        case nl::json::value_t::array:
+        }
+
+        bool is_container(const nl::json& value)
         {
-            py::list out(value.size());
-            std::size_t i = 0;
-            for (const auto& item : value)
-            {
-                out[i++] = to_python(item);
-            }
-            return std::move(out);
+            return value.is_array() || value.is_object();
         }
-        case nl::json::value_t::object:
+
+        struct frame
         {
-            py::dict out;
-            for (auto it = value.begin(); it != value.end(); ++it)
-            {
-                out[py::str(it.key())] = to_python(it.value());
-            }
-            return std::move(out);
-        }
-        case nl::json::value_t::binary:
-        {
-            const auto& bin = value.get_binary();
-            return py::bytes(reinterpret_cast<const char*>(bin.data()), bin.size());
-        }
-        case nl::json::value_t::discarded:
-            break;
-        }
-        return py::none();
+            const nl::json* source;
+            py::object target;
+            nl::json::const_iterator next;
+            std::size_t index;
+        };
     }
 
-    nl::json to_json(py::handle obj)
+    py::object to_python(const nl::json& value)
     {
-        if (obj.is_none())
+        py::object root = shallow(value);
+        std::vector<frame> stack;
+        if (is_container(value))
         {
-            return nullptr;
+            stack.push_back(frame{&value, root, value.cbegin(), 0});
         }
-        if (PyBool_Check(obj.ptr()))
+        while (!stack.empty())
         {
-            return obj.ptr() == Py_True;
-        }
-        if (PyLong_Check(obj.ptr()))
-        {
-            int overflow = 0;
-            long long v = PyLong_AsLongLongAndOverflow(obj.ptr(), &overflow);
-            if (overflow == 0)
+            frame& top = stack.back();
+            if (top.next == top.source->cend())
             {
-                return v;
+                stack.pop_back();
+                continue;
             }
-            return py::str(obj).cast<std::string>();
-        }
-        if (PyFloat_Check(obj.ptr()))
-        {
-            double v = PyFloat_AsDouble(obj.ptr());
-            if (std::isfinite(v))
+            const nl::json& item = *top.next;
+            py::object converted = shallow(item);
+            if (top.source->is_array())
             {
-                return v;
+                PyList_SET_ITEM(top.target.ptr(), static_cast<Py_ssize_t>(top.index), converted.inc_ref().ptr());
             }
-            return nullptr;
-        }
-        if (PyUnicode_Check(obj.ptr()))
-        {
-            Py_ssize_t size = 0;
-            const char* data = PyUnicode_AsUTF8AndSize(obj.ptr(), &size);
-            if (data == nullptr)
+            else
             {
-                // Lone surrogates cannot be UTF-8: replace them rather than fail.
-                PyErr_Clear();
-                py::bytes encoded = py::reinterpret_steal<py::bytes>(
-                    PyUnicode_AsEncodedString(obj.ptr(), "utf-8", "replace"));
-                return std::string(encoded);
+                top.target[py::str(top.next.key())] = converted;
             }
-            return std::string(data, static_cast<std::size_t>(size));
-        }
-        if (PyDict_Check(obj.ptr()))
-        {
-            nl::json out = nl::json::object();
-            for (auto item : py::reinterpret_borrow<py::dict>(obj))
+            ++top.next;
+            ++top.index;
+            if (is_container(item))
             {
-                std::string key = PyUnicode_Check(item.first.ptr()) ? item.first.cast<std::string>()
-                                                                    : py::str(item.first).cast<std::string>();
-                out[key] = to_json(item.second);
+                stack.push_back(frame{&item, std::move(converted), item.cbegin(), 0});
             }
-            return out;
         }
-        if (PyList_Check(obj.ptr()) || PyTuple_Check(obj.ptr()))
-        {
-            nl::json out = nl::json::array();
-            for (auto item : obj)
-            {
-                out.push_back(to_json(item));
-            }
-            return out;
-        }
-        if (PyBytes_Check(obj.ptr()) || PyByteArray_Check(obj.ptr()))
-        {
-            // Binary data belongs in buffers; inline, it is decoded leniently.
-            py::object text = py::reinterpret_steal<py::object>(
-                PyUnicode_FromEncodedObject(obj.ptr(), "utf-8", "replace"));
-            return text.cast<std::string>();
-        }
-        return py::str(obj).cast<std::string>();
+        return root;
     }
 }
