@@ -1,6 +1,9 @@
 #include "python_runtime.hpp"
 
 #include <stdexcept>
+#include <string>
+
+#include <unistd.h>
 
 #include <pybind11/embed.h>
 
@@ -11,6 +14,33 @@ extern "C" PyObject* PyInit_accel();
 namespace xaccel
 {
     namespace py = pybind11;
+
+    namespace
+    {
+        // The Python interpreter installed next to `program` (a venv's or a
+        // prefix's bin/), version-specific name first: sys.executable must
+        // be a real Python, since pip, subprocess and multiprocessing's
+        // spawn and forkserver start it. Empty if there is none.
+        std::string sibling_interpreter(const std::string& program)
+        {
+            std::string::size_type slash = program.rfind('/');
+            if (slash == std::string::npos)
+            {
+                return {};
+            }
+            const std::string dir = program.substr(0, slash + 1);
+            const std::string version = std::to_string(PY_MAJOR_VERSION) + "." + std::to_string(PY_MINOR_VERSION);
+            for (const std::string& name : {"python" + version, std::string("python3"), std::string("python")})
+            {
+                std::string candidate = dir + name;
+                if (candidate != program && ::access(candidate.c_str(), X_OK) == 0)
+                {
+                    return candidate;
+                }
+            }
+            return {};
+        }
+    }
 
     void register_builtin_modules()
     {
@@ -29,6 +59,13 @@ namespace xaccel
         config.install_signal_handlers = options.install_signal_handlers ? 1 : 0;
         config.parse_argv = 0;
         PyStatus status = PyConfig_SetBytesString(&config, &config.program_name, options.executable.c_str());
+        // CPython finds the venv (pyvenv.cfg) from the executable's directory,
+        // which is the same for the kernel binary and its sibling interpreter.
+        const std::string interpreter = sibling_interpreter(options.executable);
+        if (!PyStatus_Exception(status) && !interpreter.empty())
+        {
+            status = PyConfig_SetBytesString(&config, &config.executable, interpreter.c_str());
+        }
         if (!PyStatus_Exception(status) && !options.home.empty())
         {
             status = PyConfig_SetBytesString(&config, &config.home, options.home.c_str());

@@ -17,6 +17,9 @@ namespace xaccel
     {
         // Path of the running executable: CPython finds a virtual environment
         // (pyvenv.cfg next to or above it) from here, as it does for `python`.
+        // A Python interpreter in the same directory (python3.X, python3,
+        // python) becomes sys.executable, so that pip, subprocess and
+        // multiprocessing start a real Python of the same environment.
         std::string executable;
         // What the user's code sees as sys.argv.
         std::vector<std::string> argv;

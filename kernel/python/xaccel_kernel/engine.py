@@ -19,6 +19,7 @@ else:
 # ---------------------------------------------------------------------------
 from .stdin import StdinBridge
 from .streams import make_streams
+from .sys_path import add_working_directory
 from .task_errors import TaskErrorReporter
 
 import _xaccel
@@ -38,6 +39,7 @@ class Engine:
             kernel_loop.install_asyncio_patches()
 
         sys.stdout, sys.stderr = make_streams(self.loop)
+        add_working_directory()
         # matplotlib draws inline unless the user chose otherwise.
         os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 
