@@ -58,6 +58,10 @@ namespace xaccel
         PyConfig_InitPythonConfig(&config);
         config.install_signal_handlers = options.install_signal_handlers ? 1 : 0;
         config.parse_argv = 0;
+        if (options.use_frozen_modules >= 0)
+        {
+            config.use_frozen_modules = options.use_frozen_modules;
+        }
         PyStatus status = PyConfig_SetBytesString(&config, &config.program_name, options.executable.c_str());
         // CPython finds the venv (pyvenv.cfg) from the executable's directory,
         // which is the same for the kernel binary and its sibling interpreter.

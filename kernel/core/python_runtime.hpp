@@ -21,6 +21,11 @@ namespace xaccel
         // python) becomes sys.executable, so that pip, subprocess and
         // multiprocessing start a real Python of the same environment.
         std::string executable;
+        // Frozen standard library modules (PyConfig.use_frozen_modules):
+        // -1 lets CPython decide (frozen in an installed libpython). 0 imports
+        // them from their files as Debian's python3 does, so tracebacks and
+        // inspection show their source and real paths, as under ipykernel.
+        int use_frozen_modules = -1;
         // What the user's code sees as sys.argv.
         std::vector<std::string> argv;
         // Let Python install its SIGINT handler (KeyboardInterrupt).

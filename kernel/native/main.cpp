@@ -120,6 +120,7 @@ int main(int argc, char* argv[])
     xaccel::python_options options;
     options.executable = executable_path(argv[0]);
     options.argv.assign(argv, argv + argc);
+    options.use_frozen_modules = 0;
     xaccel::python_runtime python(options);
     {
         auto context = xeus::make_context<zmq::context_t>();

@@ -238,11 +238,16 @@ class Engine:
         cursor_pos = content.get("cursor_pos", len(code))
         name = token_at_cursor(code, cursor_pos)
         try:
-            data = self.shell.object_inspect_mime(name, detail_level=content.get("detail_level", 0))
+            data = dict(self.shell.object_inspect_mime(
+                name, detail_level=content.get("detail_level", 0),
+                omit_sections=set(content.get("omit_sections", []))))
             found = True
         except KeyError:
             data, found = {}, False
-        return {"status": "ok", "found": found, "data": data if found else {}, "metadata": {}}
+        if not self.shell.enable_html_pager:
+            # As ipykernel: IPython's compact text, not its HTML page.
+            data.pop("text/html", None)
+        return {"status": "ok", "found": found, "data": data, "metadata": {}}
 
     def is_complete(self, content):
         status, indent = self.shell.input_transformer_manager.check_complete(content.get("code", ""))
