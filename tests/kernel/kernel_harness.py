@@ -1,7 +1,10 @@
 """Helpers and fixtures that start the real xaccel kernel through jupyter_client
 (imported by conftest.py and the tests; a unique name, unlike `conftest`)."""
 
+import atexit
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,6 +18,19 @@ ROOT = Path(__file__).resolve().parents[2]
 # The kernel under test: `xaccel`, or a sanitizer build of it (./dev test
 # runs part of the suite again with XACCEL_TEST_KERNEL=xaccel-asan).
 KERNEL_NAME = os.environ.get("XACCEL_TEST_KERNEL", "xaccel")
+
+
+# Every kernel of the tests gets an IPython directory of its own (history,
+# profile), so that kernels elsewhere on the machine cannot break the tests
+# (IPython moves a history.sqlite it finds locked aside as "corrupt"). Kernels
+# that tests start by other means (servers, nbclient) inherit the variable.
+_IPYTHON_DIRS = tempfile.mkdtemp(prefix="xaccel-tests-ipython-")
+atexit.register(shutil.rmtree, _IPYTHON_DIRS, ignore_errors=True)
+os.environ["IPYTHONDIR"] = os.path.join(_IPYTHON_DIRS, "shared")
+
+
+def own_ipython_dir():
+    return tempfile.mkdtemp(prefix="kernel-", dir=_IPYTHON_DIRS)
 
 
 def require_kernelspec(name=None):
@@ -31,7 +47,10 @@ def start_kernel(name=None, interrupt_mode=None, **kwargs):
     km = KernelManager(kernel_name=name)
     if interrupt_mode:
         km.kernel_spec.interrupt_mode = interrupt_mode
-    km.start_kernel(**kwargs)
+    env = dict(kwargs.pop("env", None) or os.environ)
+    if env.get("IPYTHONDIR") in (None, os.environ["IPYTHONDIR"]):
+        env["IPYTHONDIR"] = own_ipython_dir()
+    km.start_kernel(env=env, **kwargs)
     kc = km.client()
     kc.start_channels()
     kc.wait_for_ready(timeout=30)

@@ -25,6 +25,13 @@ class XAccelShell(InteractiveShell):
         # an outer virtualenv does not apply.
         pass
 
+    def init_history(self):
+        # History that survives its database file being moved or replaced.
+        from .history import KernelHistoryManager
+
+        self.history_manager = KernelHistoryManager(shell=self, parent=self)
+        self.configurables.append(self.history_manager)
+
     def init_hooks(self):
         super().init_hooks()
         from IPython.core import page, payloadpage
