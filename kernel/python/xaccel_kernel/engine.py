@@ -8,7 +8,7 @@ import itertools
 import os
 import sys
 
-from . import comms
+from . import comms, interrupts
 
 # --- browser (JupyterLite) build: see webloop.py --------------------------
 IN_BROWSER = sys.platform == "emscripten"
@@ -65,32 +65,9 @@ class Engine:
         builtins.input = self.stdin.input
         getpass.getpass = self.stdin.getpass
         self.comm_manager = comms.install()
-        self._watch_parent()
         self._cells = itertools.count(1)
         self._preload_accel()
         _engine = self
-
-    def _watch_parent(self):
-        """Exit with the process that started the kernel (JPY_PARENT_PID, as
-        jupyter_client sets it), so a crashed client leaves no orphan. The
-        parent's pidfd sits in the loop's poll: no periodic wake-ups."""
-        parent = os.environ.get("JPY_PARENT_PID")
-        if not parent or not hasattr(os, "pidfd_open"):
-            return
-        try:
-            fd = os.pidfd_open(int(parent))
-        except ProcessLookupError:
-            _xaccel.request_stop()
-            return
-        except (OSError, ValueError):
-            return
-
-        def parent_exited():
-            self.loop.remove_reader(fd)
-            os.close(fd)
-            _xaccel.request_stop()
-
-        self.loop.add_reader(fd, parent_exited)
 
     def _preload_accel(self):
         try:
@@ -131,8 +108,11 @@ class Engine:
             if deferred:
                 return None  # the reply follows through _xaccel.finish_execute()
         try:
-            result = shell.run_cell(code, store_history=store_history, silent=silent)
+            with interrupts.cell(_xaccel.parent_header()) as stop_at_once:
+                shell.interrupt_at_start = stop_at_once
+                result = shell.run_cell(code, store_history=store_history, silent=silent)
         finally:
+            shell.interrupt_at_start = False
             self.tasks.cell_finished()
             sys.stdout.flush()
             sys.stderr.flush()
@@ -276,7 +256,8 @@ class Engine:
         return self.comm_manager.info(content.get("target_name"))
 
     def comm_message(self, msg_type, msg):
-        comms.handle(msg_type, msg)
+        with interrupts.user_code():
+            comms.handle(msg_type, msg)
 
     def shutdown(self, restart):
         """Cancel the tasks, let them finish cancelling, save history."""
