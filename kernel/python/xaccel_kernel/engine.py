@@ -37,7 +37,8 @@ class Engine:
             self.loop.attach_to_thread()
             kernel_loop.install_asyncio_patches()
 
-        sys.stdout, sys.stderr = make_streams(self.loop)
+        self.streams = make_streams(self.loop)
+        sys.stdout, sys.stderr = self.streams
         # matplotlib draws inline unless the user chose otherwise.
         os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 
@@ -91,6 +92,7 @@ class Engine:
     # ---- requests -------------------------------------------------------
 
     def before_request(self):
+        self._restore_broken_streams()
         self.tasks.flush_pending()
 
     def next_execution_count(self):
@@ -114,9 +116,26 @@ class Engine:
         finally:
             shell.interrupt_at_start = False
             self.tasks.cell_finished()
-            sys.stdout.flush()
-            sys.stderr.flush()
+            self._flush_streams()
         return self._reply(result, count, user_expressions)
+
+    def _flush_streams(self):
+        for stream in self.streams:
+            stream.flush()
+
+    def _restore_broken_streams(self):
+        """A cell may set sys.stdout to None or to an object without write():
+        the kernel's stream comes back before the next request (otherwise
+        every later print fails), with one warning."""
+        for name, stream in zip(("stdout", "stderr"), self.streams):
+            current = getattr(sys, name)
+            if current is stream or callable(getattr(current, "write", None)):
+                continue
+            setattr(sys, name, stream)
+            self.streams[1].write(
+                f"xaccel: sys.{name} was replaced by {type(current).__name__!s}, which has no write(); "
+                f"the kernel restored its own sys.{name}.\n"
+            )
 
     def _execute_in_browser(self, code, silent, store_history, user_expressions, count):
         """A cell that awaits runs as a task on the browser loop; its reply
@@ -147,8 +166,7 @@ class Engine:
 
         def finished(task):
             self.tasks.cell_finished()
-            sys.stdout.flush()
-            sys.stderr.flush()
+            self._flush_streams()
             if task.cancelled():
                 reply = {"status": "error", "ename": "CancelledError", "evalue": "", "traceback": [],
                          "execution_count": count, "user_expressions": {}, "payload": []}
@@ -277,8 +295,7 @@ class Engine:
         # Run now, while the streams still reach the client, and only once.
         atexit.unregister(self.shell.atexit_operations)
         self.shell.atexit_operations()
-        sys.stdout.flush()
-        sys.stderr.flush()
+        self._flush_streams()
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
 
 

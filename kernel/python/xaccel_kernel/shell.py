@@ -4,16 +4,19 @@ import asyncio
 import sys
 
 from IPython.core.interactiveshell import InteractiveShell, InteractiveShellABC
-from traitlets import Any, Bool
+from traitlets import Any, Bool, Type
 
 import _xaccel
 
+from .compiler import ContentNamedCompiler
 from .display import KernelDisplayHook, KernelDisplayPublisher
 
 
 class XAccelShell(InteractiveShell):
     displayhook_class = KernelDisplayHook
     display_pub_class = KernelDisplayPublisher
+    # Identical cells share one source-cache entry (see compiler.py).
+    compiler_class = Type(ContentNamedCompiler)
 
     # The error content of the last failed cell, for its execute_reply.
     last_error = Any(None)
