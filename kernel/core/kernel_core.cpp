@@ -36,6 +36,38 @@ namespace xaccel
                             {"traceback", nl::json::array({ename + ": " + evalue})}};
         }
 
+        // Marks a cell's code as running for the scope's lifetime.
+        class running_cell
+        {
+        public:
+            running_cell(bool& flag, execution_observer* observer) noexcept
+                : m_flag(flag)
+                , m_observer(observer)
+            {
+                m_flag = true;
+                if (m_observer != nullptr)
+                {
+                    m_observer->cell_started();
+                }
+            }
+
+            ~running_cell()
+            {
+                m_flag = false;
+                if (m_observer != nullptr)
+                {
+                    m_observer->cell_finished();
+                }
+            }
+
+            running_cell(const running_cell&) = delete;
+            running_cell& operator=(const running_cell&) = delete;
+
+        private:
+            bool& m_flag;
+            execution_observer* m_observer;
+        };
+
         std::string reply_type_for(const std::string& request_type)
         {
             const std::string suffix = "_request";
@@ -331,8 +363,12 @@ namespace xaccel
             int count = m_engine.attr("next_execution_count")().cast<int>();
             publish("execute_input", nl::json{{"code", *code}, {"execution_count", count}}, nl::json::object(), {});
         }
-        py::object result = m_engine.attr("execute")(code->get_ref<const std::string&>(), silent, store_history,
-                                                     to_python(user_expressions), allow_stdin, stop_on_error);
+        py::object result;
+        {
+            running_cell running(m_executing, m_observer);
+            result = m_engine.attr("execute")(code->get_ref<const std::string&>(), silent, store_history,
+                                              to_python(user_expressions), allow_stdin, stop_on_error);
+        }
         if (result.is_none())
         {
             // The engine runs the cell on the event loop and will call
@@ -375,6 +411,11 @@ namespace xaccel
         m_restart_requested = request.content.value("restart", false);
         m_stop_requested = true;
         reply(request, "shutdown_reply", nl::json{{"status", "ok"}, {"restart", m_restart_requested}});
+        if (m_executing)
+        {
+            // Stop the running cell so that the kernel can exit now.
+            PyErr_SetInterrupt();
+        }
     }
 
     void kernel_core::interrupt_request(const message& request)

@@ -4,6 +4,7 @@
 #ifndef XACCEL_CORE_KERNEL_CORE_HPP
 #define XACCEL_CORE_KERNEL_CORE_HPP
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <string>
@@ -16,6 +17,18 @@
 namespace xaccel
 {
     namespace py = pybind11;
+
+    // Told when a cell's code starts and ends running (the native kernel's
+    // watchdog serves control messages while synchronous code runs).
+    class execution_observer
+    {
+    public:
+        virtual void cell_started() noexcept = 0;
+        virtual void cell_finished() noexcept = 0;
+
+    protected:
+        ~execution_observer() = default;
+    };
 
     class kernel_core
     {
@@ -51,7 +64,9 @@ namespace xaccel
 
         bool stop_requested() const noexcept { return m_stop_requested; }
         // Ends the kernel's main loop (its parent process went away, ...).
+        // May be called from any thread.
         void request_stop() noexcept { m_stop_requested = true; }
+        void set_execution_observer(execution_observer* observer) noexcept { m_observer = observer; }
         bool restart_requested() const noexcept { return m_restart_requested; }
         const nl::json& execution_parent() const noexcept { return m_execution_parent; }
         const std::string& session() const noexcept { return m_session; }
@@ -88,7 +103,9 @@ namespace xaccel
         // that arrived meanwhile.
         std::unique_ptr<message> m_deferred;
         std::deque<message> m_waiting;
-        bool m_stop_requested = false;
+        std::atomic<bool> m_stop_requested{false};
+        bool m_executing = false;
+        execution_observer* m_observer = nullptr;
         bool m_restart_requested = false;
         bool m_engine_shut_down = false;
     };

@@ -3,6 +3,8 @@
 #include <csignal>
 #include <pthread.h>
 
+#include <pybind11/pybind11.h>
+
 namespace xaccel
 {
     namespace
@@ -28,13 +30,8 @@ namespace xaccel
         pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
     }
 
-    interrupts_deferred::interrupts_deferred()
+    void install_interrupt_handler()
     {
-        block_interrupts_in_new_threads();
-    }
-
-    interrupts_deferred::~interrupts_deferred()
-    {
-        accept_interrupts_on_this_thread();
+        pybind11::module_::import("xaccel_kernel.interrupts").attr("install")();
     }
 }

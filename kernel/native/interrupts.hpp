@@ -1,6 +1,7 @@
 // SIGINT must reach only the thread that runs Python and polls the sockets:
 // there it interrupts zmq_poll (EINTR) and Python raises KeyboardInterrupt.
-// Helper threads (ZeroMQ I/O, iopub, heartbeat) must never take it.
+// Helper threads (ZeroMQ I/O, iopub, heartbeat, watchdog) must never take it.
+// What an interrupt does is decided in Python (xaccel_kernel/interrupts.py).
 #ifndef XACCEL_NATIVE_INTERRUPTS_HPP
 #define XACCEL_NATIVE_INTERRUPTS_HPP
 
@@ -12,17 +13,9 @@ namespace xaccel
     // Call on the main thread once the helper threads run.
     void accept_interrupts_on_this_thread();
 
-    // Holds SIGINT back on this thread for its lifetime (e.g. while the engine
-    // imports IPython: an interrupt then must not abort the import); a signal
-    // that arrived meanwhile is delivered when it ends.
-    class interrupts_deferred
-    {
-    public:
-        interrupts_deferred();
-        ~interrupts_deferred();
-        interrupts_deferred(const interrupts_deferred&) = delete;
-        interrupts_deferred& operator=(const interrupts_deferred&) = delete;
-    };
+    // Installs the kernel's SIGINT handler, whatever disposition the process
+    // inherited (SIG_IGN from `nohup` or a script's `&`). Needs Python.
+    void install_interrupt_handler();
 }
 
 #endif

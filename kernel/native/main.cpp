@@ -14,6 +14,7 @@
 #include "../core/python_runtime.hpp"
 #include "interrupts.hpp"
 #include "version.hpp"
+#include "watchdog.hpp"
 #include "zmq_transport.hpp"
 
 namespace py = pybind11;
@@ -130,13 +131,22 @@ int main(int argc, char* argv[])
             xaccel::kernel_core core(transport, XACCEL_VERSION);
             transport.attach(core);
             transport.start_channels();
+            xaccel::install_interrupt_handler();
+            xaccel::watchdog dog([&transport] { transport.dispatch(false); },
+                                 [&core] { core.request_stop(); });
+            core.set_execution_observer(&dog);
             xaccel::accept_interrupts_on_this_thread();
             // Announce 'starting' and answer kernel_info at once; IPython loads
             // on the first request that needs it, or as soon as the client is quiet.
             transport.serve_until_engine_started();
-            transport.start_engine();
-            serve(core);
+            if (!core.stop_requested())
+            {
+                transport.start_engine();
+                serve(core);
+            }
             xaccel::block_interrupts_in_new_threads();
+            core.set_execution_observer(nullptr);
+            dog.stop();
             core.shutdown_engine();
             transport.stop();
         }

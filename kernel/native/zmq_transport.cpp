@@ -334,7 +334,6 @@ namespace xaccel
 
     void zmq_transport::start_engine()
     {
-        interrupts_deferred hold;
         p_core->start_engine();
     }
 

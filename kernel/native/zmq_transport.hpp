@@ -37,8 +37,8 @@ namespace xaccel
         // been quiet for a moment; kernel_info needs no engine.
         void serve_until_engine_started();
 
-        // Starts the engine with interrupts held back (an interrupt must not
-        // abort IPython's import half-way).
+        // Starts the engine (an interrupt meanwhile is remembered, not raised:
+        // see xaccel_kernel/interrupts.py).
         void start_engine();
         std::string username() const override { return m_username; }
 

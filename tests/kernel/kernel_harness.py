@@ -117,10 +117,21 @@ def of_type(outputs, msg_type):
     return [m for m in outputs if m["msg_type"] == msg_type]
 
 
+def wait_until_running(kc, msg_id, timeout=30):
+    """Until the cell of `msg_id` starts (its execute_input): a fresh kernel
+    loads IPython first, which takes seconds on a loaded machine."""
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(deadline - time.monotonic(), 0.01))
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
+            return
+
+
 def interrupt_after(km, kc, code, delay=0.5):
-    """Run `code`, interrupt the kernel after `delay`; return (reply content,
-    seconds from the interrupt to the reply)."""
+    """Run `code`, interrupt the kernel `delay` after it started; return
+    (reply content, seconds from the interrupt to the reply)."""
     msg_id = kc.execute(code)
+    wait_until_running(kc, msg_id)
     time.sleep(delay)
     sent = time.monotonic()
     km.interrupt_kernel()

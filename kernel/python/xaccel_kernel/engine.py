@@ -8,7 +8,7 @@ import itertools
 import os
 import sys
 
-from . import comms
+from . import comms, interrupts
 
 # --- browser (JupyterLite) build: see webloop.py --------------------------
 IN_BROWSER = sys.platform == "emscripten"
@@ -38,7 +38,8 @@ class Engine:
             self.loop.attach_to_thread()
             kernel_loop.install_asyncio_patches()
 
-        sys.stdout, sys.stderr = make_streams(self.loop)
+        self.streams = make_streams(self.loop)
+        sys.stdout, sys.stderr = self.streams
         add_working_directory()
         # matplotlib draws inline unless the user chose otherwise.
         os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
@@ -67,32 +68,9 @@ class Engine:
         builtins.input = self.stdin.input
         getpass.getpass = self.stdin.getpass
         self.comm_manager = comms.install()
-        self._watch_parent()
         self._cells = itertools.count(1)
         self._preload_accel()
         _engine = self
-
-    def _watch_parent(self):
-        """Exit with the process that started the kernel (JPY_PARENT_PID, as
-        jupyter_client sets it), so a crashed client leaves no orphan. The
-        parent's pidfd sits in the loop's poll: no periodic wake-ups."""
-        parent = os.environ.get("JPY_PARENT_PID")
-        if not parent or not hasattr(os, "pidfd_open"):
-            return
-        try:
-            fd = os.pidfd_open(int(parent))
-        except ProcessLookupError:
-            _xaccel.request_stop()
-            return
-        except (OSError, ValueError):
-            return
-
-        def parent_exited():
-            self.loop.remove_reader(fd)
-            os.close(fd)
-            _xaccel.request_stop()
-
-        self.loop.add_reader(fd, parent_exited)
 
     def _preload_accel(self):
         try:
@@ -116,6 +94,7 @@ class Engine:
     # ---- requests -------------------------------------------------------
 
     def before_request(self):
+        self._restore_broken_streams()
         self.tasks.flush_pending()
 
     def next_execution_count(self):
@@ -133,12 +112,32 @@ class Engine:
             if deferred:
                 return None  # the reply follows through _xaccel.finish_execute()
         try:
-            result = shell.run_cell(code, store_history=store_history, silent=silent)
+            with interrupts.cell(_xaccel.parent_header()) as stop_at_once:
+                shell.interrupt_at_start = stop_at_once
+                result = shell.run_cell(code, store_history=store_history, silent=silent)
         finally:
+            shell.interrupt_at_start = False
             self.tasks.cell_finished()
-            sys.stdout.flush()
-            sys.stderr.flush()
+            self._flush_streams()
         return self._reply(result, count, user_expressions)
+
+    def _flush_streams(self):
+        for stream in self.streams:
+            stream.flush()
+
+    def _restore_broken_streams(self):
+        """A cell may set sys.stdout to None or to an object without write():
+        the kernel's stream comes back before the next request (otherwise
+        every later print fails), with one warning."""
+        for name, stream in zip(("stdout", "stderr"), self.streams):
+            current = getattr(sys, name)
+            if current is stream or callable(getattr(current, "write", None)):
+                continue
+            setattr(sys, name, stream)
+            self.streams[1].write(
+                f"xaccel: sys.{name} was replaced by {type(current).__name__!s}, which has no write(); "
+                f"the kernel restored its own sys.{name}.\n"
+            )
 
     def _execute_in_browser(self, code, silent, store_history, user_expressions, count):
         """A cell that awaits runs as a task on the browser loop; its reply
@@ -169,8 +168,7 @@ class Engine:
 
         def finished(task):
             self.tasks.cell_finished()
-            sys.stdout.flush()
-            sys.stderr.flush()
+            self._flush_streams()
             if task.cancelled():
                 reply = {"status": "error", "ename": "CancelledError", "evalue": "", "traceback": [],
                          "execution_count": count, "user_expressions": {}, "payload": []}
@@ -283,7 +281,8 @@ class Engine:
         return self.comm_manager.info(content.get("target_name"))
 
     def comm_message(self, msg_type, msg):
-        comms.handle(msg_type, msg)
+        with interrupts.user_code():
+            comms.handle(msg_type, msg)
 
     def shutdown(self, restart):
         """Cancel the tasks, let them finish cancelling, save history."""
@@ -303,8 +302,7 @@ class Engine:
         # Run now, while the streams still reach the client, and only once.
         atexit.unregister(self.shell.atexit_operations)
         self.shell.atexit_operations()
-        sys.stdout.flush()
-        sys.stderr.flush()
+        self._flush_streams()
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
 
 

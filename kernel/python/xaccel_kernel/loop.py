@@ -15,6 +15,8 @@ from asyncio import events
 
 import _xaccel
 
+from . import interrupts
+
 
 class KernelSelector(selectors.EpollSelector):
     """An epoll selector whose wait also covers the kernel's sockets."""
@@ -32,6 +34,7 @@ class KernelSelector(selectors.EpollSelector):
         else:
             # Rounded up: waking early would spin until the timer is due.
             timeout_ms = math.ceil(timeout * 1000)
+        interrupts.waiting()
         self.messages_ready = _xaccel.wait(self.fileno(), timeout_ms, self.accept_shell)
         return super().select(0)
 

@@ -4,21 +4,27 @@ import asyncio
 import sys
 
 from IPython.core.interactiveshell import InteractiveShell, InteractiveShellABC
-from traitlets import Any, Bool
+from traitlets import Any, Bool, Type
 
 import _xaccel
 
+from .compiler import ContentNamedCompiler
 from .display import KernelDisplayHook, KernelDisplayPublisher
 
 
 class XAccelShell(InteractiveShell):
     displayhook_class = KernelDisplayHook
     display_pub_class = KernelDisplayPublisher
+    # Identical cells share one source-cache entry (see compiler.py).
+    compiler_class = Type(ContentNamedCompiler)
 
     # The error content of the last failed cell, for its execute_reply.
     last_error = Any(None)
     # Set when an interrupt cancelled the awaited work of the running cell.
     interrupted = Bool(False)
+    # Set when an interrupt arrived before the cell started: its code stops
+    # with KeyboardInterrupt before its first statement runs.
+    interrupt_at_start = Bool(False)
 
     def init_virtualenv(self):
         # The kernel runs in its environment already; IPython's warning about
@@ -53,6 +59,12 @@ class XAccelShell(InteractiveShell):
     def ask_exit(self):
         self.payload_manager.write_payload({"source": "ask_exit", "keepkernel": False})
 
+    async def run_code(self, code_obj, result=None, *, async_=False):
+        if self.interrupt_at_start:
+            self.interrupt_at_start = False
+            code_obj, async_ = _raise_keyboard_interrupt_at(code_obj), False
+        return await super().run_code(code_obj, result, async_=async_)
+
     def showtraceback(self, exc_tuple=None, filename=None, tb_offset=None, exception_only=False,
                       running_compiled_code=False):
         if exc_tuple is None:
@@ -78,6 +90,13 @@ class XAccelShell(InteractiveShell):
         self.payload_manager.write_payload(
             {"source": "set_next_input", "text": text, "replace": replace}
         )
+
+
+def _raise_keyboard_interrupt_at(code_obj):
+    """Code that raises KeyboardInterrupt on the first line of `code_obj`, in
+    its file: the traceback then shows the cell's line, as for a real stop."""
+    line = next((n for _, _, n in code_obj.co_lines() if n), 1)
+    return compile("\n" * (line - 1) + "raise KeyboardInterrupt", code_obj.co_filename, "exec")
 
 
 InteractiveShellABC.register(XAccelShell)

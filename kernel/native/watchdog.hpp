@@ -1,0 +1,60 @@
+// A helper thread for what the main thread cannot see while a cell's code
+// runs synchronously (`while True: pass`): control messages (shutdown,
+// interrupt_request) and the death of the parent process.
+//
+// - While a cell runs, every tick it asks the main thread, through a Python
+//   pending call (run between two bytecodes, with the GIL), to serve the
+//   control socket; an exception from it (KeyboardInterrupt) lands in the cell.
+// - It watches the parent process (JPY_PARENT_PID) with a pidfd: when the
+//   parent goes away it stops the kernel and interrupts the running code.
+//
+// An idle kernel's watchdog sleeps in poll() and costs nothing.
+#ifndef XACCEL_NATIVE_WATCHDOG_HPP
+#define XACCEL_NATIVE_WATCHDOG_HPP
+
+#include <atomic>
+#include <functional>
+#include <pthread.h>
+#include <thread>
+
+#include "../core/kernel_core.hpp"
+
+namespace xaccel
+{
+    class watchdog final : public execution_observer
+    {
+    public:
+        // `serve_control` runs on the main thread with the GIL and reports
+        // Python errors by throwing; `parent_exited` runs on the watchdog's
+        // thread. Construct on the main thread (it is the one interrupted).
+        watchdog(std::function<void()> serve_control, std::function<void()> parent_exited);
+        ~watchdog();
+
+        watchdog(const watchdog&) = delete;
+        watchdog& operator=(const watchdog&) = delete;
+
+        void cell_started() noexcept override;
+        void cell_finished() noexcept override;
+
+        // Ends the thread (idempotent). Call before Python is finalized.
+        void stop() noexcept;
+
+    private:
+        void run();
+        void wake() noexcept;
+        static int serve_control_now(void*);
+
+        std::function<void()> m_serve_control;
+        std::function<void()> m_parent_exited;
+        pthread_t m_main_thread;
+        int m_wake_fd = -1;
+        int m_parent_fd = -1;
+        std::atomic<bool> m_executing{false};
+        std::atomic<bool> m_sleeping{false};
+        std::atomic<bool> m_scheduled{false};
+        std::atomic<bool> m_stopping{false};
+        std::thread m_thread;
+    };
+}
+
+#endif

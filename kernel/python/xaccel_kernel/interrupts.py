@@ -1,0 +1,157 @@
+"""SIGINT in the kernel: an interrupt stops the running cell and is never lost.
+
+- The kernel installs its own SIGINT handler as it starts, whatever it
+  inherited (a server started with `nohup` or `&` from a script passes SIGINT
+  ignored), and installs it again before every cell.
+- User code cannot switch it off: `signal.signal(SIGINT, h)` in a cell makes
+  `h` the cell's handler as user code sees it (`signal.getsignal`). A function
+  is called on an interrupt, as in a script; SIG_IGN or SIG_DFL leave the
+  kernel's KeyboardInterrupt in place.
+- An interrupt that arrives while no cell runs (the kernel still loads
+  IPython, or has not read the execute_request yet) is remembered: the next
+  cell stops with KeyboardInterrupt at its start if its request was sent
+  before the interrupt. An interrupt sent before a request never stops it.
+
+Interrupts raise only inside cells (and comm handlers): elsewhere the kernel's
+own code runs, and an interrupt there would only break the kernel.
+
+The module imports nothing heavy: the native kernel installs the handler
+before it loads IPython.
+"""
+
+import signal
+import sys
+import threading
+import time
+from datetime import datetime
+
+_real_signal = signal.signal
+_real_getsignal = signal.getsignal
+
+# A remembered interrupt stops a cell only if that cell's request is read
+# within this time after the kernel was free to read again: a guard against a
+# client whose clock lags the kernel's (the request's date is the client's).
+KEEP_SECONDS = 2.0
+
+
+class _State:
+    def __init__(self):
+        self.installed = False
+        # True while a cell's (or a comm handler's) code runs: interrupts raise.
+        self.in_user_code = False
+        # Wall time of the last interrupt that no running code took.
+        self.pending_at = None
+        # Monotonic time of the kernel's first wait after it (None: not yet).
+        self.noticed_at = None
+        # What `signal.getsignal(SIGINT)` tells user code.
+        self.user_handler = signal.default_int_handler
+
+
+_state = _State()
+
+
+def _stop_requested():
+    try:
+        import _xaccel
+
+        return _xaccel.stop_requested()
+    except Exception:  # noqa: BLE001 - no kernel core (tests, shutdown)
+        return False
+
+
+def _on_sigint(signum, frame):
+    if _state.in_user_code:
+        handler = _state.user_handler
+        if callable(handler) and handler is not signal.default_int_handler and not _stop_requested():
+            return handler(signum, frame)
+        raise KeyboardInterrupt
+    _state.pending_at = time.time()
+    _state.noticed_at = None
+    return None
+
+
+def _user_signal(signalnum, handler):
+    """signal.signal() as user code sees it: SIGINT stays the kernel's."""
+    if signalnum != signal.SIGINT or threading.current_thread() is not threading.main_thread():
+        return _real_signal(signalnum, handler)
+    if not callable(handler) and handler not in (signal.SIG_IGN, signal.SIG_DFL):
+        raise TypeError("signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a callable object")
+    previous = _state.user_handler
+    _state.user_handler = handler
+    return previous
+
+
+def _user_getsignal(signalnum):
+    if signalnum == signal.SIGINT:
+        return _state.user_handler
+    return _real_getsignal(signalnum)
+
+
+def install():
+    """Install the kernel's SIGINT handler (again: user code, or a C
+    extension, may have replaced it at the C level)."""
+    if sys.platform == "emscripten":
+        return  # no signals in the browser: interrupts come as messages
+    _real_signal(signal.SIGINT, _on_sigint)
+    if not _state.installed:
+        _state.installed = True
+        signal.signal = _user_signal
+        signal.getsignal = _user_getsignal
+
+
+def waiting():
+    """Called as the kernel starts a wait for messages."""
+    if _state.pending_at is not None and _state.noticed_at is None:
+        _state.noticed_at = time.monotonic()
+
+
+def _sent_at(header):
+    date = (header or {}).get("date")
+    if not isinstance(date, str):
+        return None
+    try:
+        return datetime.fromisoformat(date.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _claim(header):
+    """Whether the cell of `header` must stop at once (a remembered interrupt
+    arrived after its request was sent). Forgets the interrupt either way."""
+    at, noticed = _state.pending_at, _state.noticed_at
+    _state.pending_at = _state.noticed_at = None
+    if at is None:
+        return False
+    if noticed is not None and time.monotonic() - noticed > KEEP_SECONDS:
+        return False
+    sent = _sent_at(header)
+    return sent is not None and sent <= at
+
+
+class cell:
+    """Context of a running cell: `with cell(header) as stop_at_once:`."""
+
+    def __init__(self, header):
+        self._header = header
+
+    def __enter__(self):
+        install()
+        stop = _claim(self._header)
+        _state.in_user_code = True
+        return stop
+
+    def __exit__(self, *exc):
+        _state.in_user_code = False
+        return False
+
+
+class user_code:
+    """Context of user code outside a cell (comm handlers): interrupts raise."""
+
+    def __enter__(self):
+        self._outer = _state.in_user_code
+        _state.in_user_code = True
+
+    def __exit__(self, *exc):
+        _state.in_user_code = self._outer
+        return False

@@ -1,0 +1,153 @@
+"""An interrupt is never lost: not while a fresh kernel loads IPython, not when
+the kernel inherited SIGINT ignored or blocked, not when user code replaces
+the SIGINT handler."""
+
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from kernel_harness import execute, of_type, start_kernel, stop_kernel
+
+SLEEP = "import time\ntime.sleep(100)"
+SLEEP_RUNNING = "import time\nprint('running', flush=True)\ntime.sleep(100)"
+LOOP_RUNNING = "print('running', flush=True)\nwhile True:\n    pass"
+
+
+def wait_reply(kc, msg_id, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no execute_reply within {timeout} s")
+        reply = kc.get_shell_msg(timeout=remaining)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"]
+
+
+def interrupt_first_cell(_):
+    """A fresh kernel: its first cell, interrupted 0.05 s after it was sent
+    (IPython is still loading then). Returns the reply and the seconds from
+    the interrupt to the reply."""
+    km, kc = start_kernel()
+    try:
+        msg_id = kc.execute(SLEEP)
+        time.sleep(0.05)
+        sent = time.monotonic()
+        km.interrupt_kernel()
+        reply = wait_reply(kc, msg_id, timeout=15)
+        elapsed = time.monotonic() - sent
+        after, _ = execute(kc, "'usable'")
+        return reply, elapsed, after["status"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_interrupt_while_loading_ipython_reaches_the_first_cell_20_times():
+    # Four kernels at a time: quicker, and the machine is loaded as a busy
+    # one would be (the import then takes longer, the case that lost them).
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(interrupt_first_cell, range(20)))
+    for reply, elapsed, after in results:
+        assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
+        assert elapsed < 15
+        assert after == "ok"
+
+
+def test_interrupt_sent_before_a_cell_does_not_stop_it():
+    """The other side of remembering: interrupts that arrive while a fresh
+    kernel loads, before any cell was sent, stop nothing."""
+    km, kc = start_kernel()
+    try:
+        km.interrupt_kernel()
+        time.sleep(0.02)
+        km.interrupt_kernel()
+        # The kernel notes an interrupt when it next runs: on a loaded
+        # machine that may take a while.
+        time.sleep(0.5)
+        reply, outputs = execute(kc, "'ran'")
+        assert reply["status"] == "ok", reply
+        assert of_type(outputs, "execute_result")[0]["content"]["data"]["text/plain"] == "'ran'"
+    finally:
+        stop_kernel(km, kc)
+
+
+def _ignore_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _block_sigint():
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+@pytest.mark.parametrize("inherited", [_ignore_sigint, _block_sigint], ids=["ignored", "blocked"])
+def test_interrupt_works_when_sigint_was_inherited_ignored_or_blocked(inherited):
+    # As from `nohup jupyter lab &` or a script that starts the server with `&`.
+    km, kc = start_kernel(preexec_fn=inherited)
+    try:
+        assert execute(kc, "1")[0]["status"] == "ok"
+        sent = time.monotonic()
+        reply = interrupt_after(km, kc, SLEEP_RUNNING)
+        assert reply["ename"] == "KeyboardInterrupt"
+        assert time.monotonic() - sent < 5
+    finally:
+        stop_kernel(km, kc)
+
+
+def interrupt_after(km, kc, code):
+    """Run `code`, which prints 'running' once it runs, then interrupt it."""
+    msg_id = kc.execute(code)
+    deadline = time.monotonic() + 30
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(deadline - time.monotonic(), 0.01))
+        if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream"
+                and "running" in msg["content"]["text"]):
+            break
+    km.interrupt_kernel()
+    return wait_reply(kc, msg_id, timeout=10)
+
+
+def test_user_code_cannot_switch_the_interrupt_off(kernel):
+    km, kc = kernel
+    # In the same cell as the loop, and for the cells after it.
+    reply = interrupt_after(km, kc, "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" + LOOP_RUNNING)
+    assert reply["ename"] == "KeyboardInterrupt"
+    reply = interrupt_after(km, kc, SLEEP_RUNNING)
+    assert reply["ename"] == "KeyboardInterrupt"
+    # User code still sees what it set.
+    _, outputs = execute(kc, "signal.getsignal(signal.SIGINT) is signal.SIG_IGN")
+    assert of_type(outputs, "execute_result")[0]["content"]["data"]["text/plain"] == "True"
+    # Also when the C-level handler is replaced behind Python's back.
+    assert execute(kc, "import ctypes\nctypes.CDLL(None).signal(signal.SIGINT.value, 1)")[0]["status"] == "ok"
+    reply = interrupt_after(km, kc, LOOP_RUNNING)
+    assert reply["ename"] == "KeyboardInterrupt"
+    assert execute(kc, "'usable'")[0]["status"] == "ok"
+
+
+def test_a_python_sigint_handler_from_user_code_is_called(kernel):
+    km, kc = kernel
+    code = ("import signal\nhits = []\nsignal.signal(signal.SIGINT, lambda s, f: hits.append(s))\n"
+            "print('running', flush=True)\nwhile not hits:\n    pass\nhits")
+    reply = interrupt_after(km, kc, code)
+    assert reply["status"] == "ok", reply
+    _, outputs = execute(kc, "hits")
+    assert of_type(outputs, "execute_result")[0]["content"]["data"]["text/plain"] == "[2]"
+    # Back to the default: interrupts raise again.
+    execute(kc, "signal.signal(signal.SIGINT, signal.default_int_handler)")
+    assert interrupt_after(km, kc, SLEEP_RUNNING)["ename"] == "KeyboardInterrupt"
+
+
+def test_message_interrupt_stops_a_synchronous_loop():
+    # interrupt_request arrives on control while Python runs without waiting.
+    km, kc = start_kernel(interrupt_mode="message")
+    try:
+        execute(kc, "1")
+        sent = time.monotonic()
+        reply = interrupt_after(km, kc, LOOP_RUNNING)
+        assert reply["ename"] == "KeyboardInterrupt"
+        assert time.monotonic() - sent < 5
+        assert execute(kc, "'usable'")[0]["status"] == "ok"
+    finally:
+        stop_kernel(km, kc)
