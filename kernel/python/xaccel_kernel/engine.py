@@ -3,8 +3,8 @@
 import asyncio
 import atexit
 import builtins
+import contextvars
 import getpass
-import itertools
 import os
 import sys
 
@@ -17,6 +17,9 @@ if IN_BROWSER:
 else:
     from . import loop as kernel_loop
 # ---------------------------------------------------------------------------
+from . import parent as parents
+from .cell_context import KernelContext
+from .kernel_object import Kernel
 from .stdin import StdinBridge
 from .streams import make_streams
 from .task_errors import TaskErrorReporter
@@ -54,7 +57,7 @@ class Engine:
         if IN_BROWSER:
             self.shell.loop_runner = _browser_loop_runner
         else:
-            self.shell.loop_runner = self.loop.drive
+            self.shell.loop_runner = self._run_awaiting_cell
         self.shell.autoawait = True
         self.loop.on_interrupt = lambda: setattr(self.shell, "interrupted", True)
         self.tasks = TaskErrorReporter(self.shell)
@@ -65,9 +68,11 @@ class Engine:
         builtins.input = self.stdin.input
         getpass.getpass = self.stdin.getpass
         self.comm_manager = comms.install()
+        self.shell.kernel = Kernel(self.shell, self.comm_manager)
         self._watch_parent()
-        self._cells = itertools.count(1)
         self._preload_accel()
+        # Context variables of the cells, kept from request to request.
+        self.context = KernelContext()
         _engine = self
 
     def _watch_parent(self):
@@ -113,8 +118,19 @@ class Engine:
 
     # ---- requests -------------------------------------------------------
 
-    def before_request(self):
-        self.tasks.flush_pending()
+    def before_request(self, parent):
+        """A shell request starts: its context and parent are set up."""
+        self.context.restore()
+        parents.set_parent(parent)
+
+    def after_request(self):
+        """A shell request was handled: its output leaves before its idle."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.context.save()
+
+    def _run_awaiting_cell(self, coro):
+        return self.context.run_awaiting_cell(self.loop, coro, self.loop.drive)
 
     def next_execution_count(self):
         return self.shell.execution_count
@@ -125,7 +141,6 @@ class Engine:
         shell.last_error = None
         shell.interrupted = False
         self.stdin.allowed = allow_stdin
-        self.tasks.cell_started(next(self._cells))
         if IN_BROWSER:
             deferred = self._execute_in_browser(code, silent, store_history, user_expressions, count)
             if deferred:
@@ -133,7 +148,6 @@ class Engine:
         try:
             result = shell.run_cell(code, store_history=store_history, silent=silent)
         finally:
-            self.tasks.cell_finished()
             sys.stdout.flush()
             sys.stderr.flush()
         return self._reply(result, count, user_expressions)
@@ -166,7 +180,7 @@ class Engine:
             return result
 
         def finished(task):
-            self.tasks.cell_finished()
+            self.context.save(cell_context)
             sys.stdout.flush()
             sys.stderr.flush()
             if task.cancelled():
@@ -180,7 +194,9 @@ class Engine:
                 reply = self._reply(task.result(), count, user_expressions)
             _xaccel.finish_execute(reply)
 
-        task = self.loop.create_task(run_cell())
+        # Its context is kept for the next cells (see cell_context.py).
+        cell_context = contextvars.copy_context()
+        task = self.loop.create_task(run_cell(), context=cell_context)
         task.add_done_callback(finished)
         return True
 
