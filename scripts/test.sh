@@ -62,7 +62,8 @@ log "pytest: kernel tests on the ASan+UBSan kernel"
 XACCEL_TEST_KERNEL=xaccel-asan "$VENV/bin/python" -m pytest -q -p no:cacheprovider -m "not cpu_budget" \
     "$ROOT/tests/kernel/test_execution.py" "$ROOT/tests/kernel/test_bad_input.py" \
     "$ROOT/tests/kernel/test_async.py" "$ROOT/tests/kernel/test_interrupt.py" \
-    "$ROOT/tests/kernel/test_accel_in_kernel.py" "$ROOT/tests/kernel/test_comms.py"
+    "$ROOT/tests/kernel/test_accel_in_kernel.py" "$ROOT/tests/kernel/test_comms.py" \
+    "$ROOT/tests/kernel/test_stop_on_error.py"
 
 if [ -x "$ROOT/lite/build-toolchain" ]; then
     log "wasm: toolchain and CPython for wasm32-emscripten (cached in $CACHE)"

@@ -43,13 +43,18 @@ PYBIND11_EMBEDDED_MODULE(_xaccel, m)
 
     m.def(
         "publish",
-        [](const std::string& msg_type, py::handle content, py::object metadata, py::object buffers)
+        [](const std::string& msg_type, py::handle content, py::object metadata, py::object buffers,
+           py::object parent)
         {
             nl::json meta = metadata.is_none() ? nl::json::object() : xaccel::to_json(metadata);
-            core().publish(msg_type, xaccel::to_json(content), std::move(meta), to_buffers(buffers));
+            nl::json parent_header = parent.is_none() ? nl::json() : xaccel::to_json(parent);
+            return core().publish(msg_type, xaccel::to_json(content), std::move(meta), to_buffers(buffers),
+                                  std::move(parent_header));
         },
         py::arg("msg_type"), py::arg("content"), py::arg("metadata") = py::none(), py::arg("buffers") = py::none(),
-        "Publish an iopub message whose parent is the request being executed.");
+        py::arg("parent") = py::none(),
+        "Publish an iopub message; its parent header is `parent`, or the request being executed.\n"
+        "Returns its msg_id.");
 
     m.def(
         "input_request",

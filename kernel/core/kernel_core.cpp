@@ -68,6 +68,25 @@ namespace xaccel
             execution_observer* m_observer;
         };
 
+        // A request as Python sees it (ipykernel's message dict).
+        py::dict python_message(const message& request)
+        {
+            py::dict msg;
+            msg["header"] = to_python(request.header);
+            msg["parent_header"] = to_python(request.parent_header);
+            msg["metadata"] = to_python(request.metadata);
+            msg["content"] = to_python(request.content);
+            msg["msg_id"] = request.header.value("msg_id", std::string());
+            msg["msg_type"] = request.msg_type();
+            py::list buffers;
+            for (const auto& b : request.buffers)
+            {
+                buffers.append(py::memoryview(py::bytes(b)));
+            }
+            msg["buffers"] = buffers;
+            return msg;
+        }
+
         std::string reply_type_for(const std::string& request_type)
         {
             const std::string suffix = "_request";
@@ -133,16 +152,19 @@ namespace xaccel
         }
     }
 
-    void kernel_core::publish(const std::string& msg_type, nl::json content, nl::json metadata, buffer_sequence buffers)
+    std::string kernel_core::publish(const std::string& msg_type, nl::json content, nl::json metadata,
+                                     buffer_sequence buffers, nl::json parent)
     {
         message msg;
         msg.origin = channel::iopub;
         msg.header = make_header(msg_type, m_session, m_transport.username());
-        msg.parent_header = m_execution_parent;
+        msg.parent_header = parent.is_object() ? std::move(parent) : m_execution_parent;
         msg.metadata = std::move(metadata);
         msg.content = std::move(content);
         msg.buffers = std::move(buffers);
+        std::string msg_id = msg.header.value("msg_id", std::string());
         m_transport.publish(std::move(msg));
+        return msg_id;
     }
 
     void kernel_core::publish_status(const char* state, const nl::json& parent)
@@ -209,6 +231,39 @@ namespace xaccel
 
     void kernel_core::handle(message request)
     {
+        handle_one(std::move(request));
+        handle_waiting();
+    }
+
+    void kernel_core::handle_waiting()
+    {
+        if (m_handling_waiting)
+        {
+            return;  // the outer call goes on with the queue
+        }
+        struct flag_guard
+        {
+            bool& flag;
+            explicit flag_guard(bool& f) : flag(f) { flag = true; }
+            ~flag_guard() { flag = false; }
+        } guard(m_handling_waiting);
+        // Requests in order, until one defers its reply again.
+        while (!m_deferred && !m_waiting.empty())
+        {
+            request_queue::entry next = m_waiting.pop();
+            if (next.queued_before_error && next.request.msg_type() == "execute_request")
+            {
+                abort_request(next.request);
+            }
+            else
+            {
+                handle_one(std::move(next.request));
+            }
+        }
+    }
+
+    void kernel_core::handle_one(message request)
+    {
         std::string problem;
         if (!validate(request, problem))
         {
@@ -216,10 +271,11 @@ namespace xaccel
                       << problem << std::endl;
             return;
         }
-        if (m_deferred && request.origin == channel::shell)
+        if ((m_deferred || !m_waiting.empty()) && request.origin == channel::shell && !m_handling_waiting)
         {
-            // Shell requests are answered in order: wait for the running cell.
-            m_waiting.push_back(std::move(request));
+            // Shell requests are answered in order: wait for the running cell
+            // and for the requests queued before this one.
+            m_waiting.push(std::move(request));
             return;
         }
 
@@ -234,13 +290,12 @@ namespace xaccel
                 return;
             }
             start_engine();
-            // Errors of background tasks that happened while idle belong to
-            // the next message handled: the engine prints them under it.
             if (request.origin == channel::shell)
             {
+                // The parent of the output that this request causes.
                 m_execution_parent = request.header;
                 m_execution_identities = request.identities;
-                m_engine.attr("before_request")();
+                m_engine.attr("before_request")(python_message(request));
             }
             finished = dispatch(request);
         }
@@ -252,6 +307,10 @@ namespace xaccel
         {
             fail(request, "KernelError", e.what());
         }
+        if (request.origin == channel::shell && m_engine)
+        {
+            after_request();
+        }
         if (finished)
         {
             publish_status("idle", request.header);
@@ -259,6 +318,23 @@ namespace xaccel
         else
         {
             m_deferred = std::make_unique<message>(std::move(request));
+        }
+    }
+
+    void kernel_core::after_request()
+    {
+        // Output written while handling the request leaves before its idle.
+        try
+        {
+            m_engine.attr("after_request")();
+        }
+        catch (py::error_already_set& e)
+        {
+            // An interrupt after the request ran has nothing left to stop.
+            if (!e.matches(PyExc_KeyboardInterrupt))
+            {
+                std::cerr << "xaccel: error after a request: " << e.what() << std::endl;
+            }
         }
     }
 
@@ -280,15 +356,44 @@ namespace xaccel
             throw std::runtime_error("finish_execute: no execute_request is waiting for its reply");
         }
         std::unique_ptr<message> request = std::move(m_deferred);
+        stop_queued_executes(reply_content, request->content);
         reply(*request, "execute_reply", std::move(reply_content));
         publish_status("idle", request->header);
-        // Requests that arrived meanwhile, in order, until one defers again.
-        while (!m_deferred && !m_waiting.empty())
+        handle_waiting();
+    }
+
+    void kernel_core::stop_queued_executes(const nl::json& reply_content, const nl::json& request_content)
+    {
+        // As ipykernel: a failed (or interrupted) cell that is not silent and
+        // has stop_on_error aborts the executes already queued. They are
+        // taken from the transport before the error's reply leaves, so a
+        // request sent after that reply is never among them.
+        if (reply_content.value("status", std::string()) != "error" || request_content.value("silent", false)
+            || !request_content.value("stop_on_error", true))
         {
-            message next = std::move(m_waiting.front());
-            m_waiting.pop_front();
-            handle(std::move(next));
+            return;
         }
+        for (message& waiting : m_transport.take_waiting_shell())
+        {
+            m_waiting.push(std::move(waiting));
+        }
+        m_waiting.mark_queued_before_error();
+    }
+
+    void kernel_core::abort_request(const message& request)
+    {
+        publish_status("busy", request.header);
+        message msg;
+        msg.origin = request.origin;
+        msg.header = make_header("execute_reply", m_session, m_transport.username());
+        msg.parent_header = request.header;
+        msg.metadata = nl::json{{"status", "aborted"},
+                                {"started", iso8601_now()},
+                                {"dependencies_met", true},
+                                {"engine", m_session}};
+        msg.content = nl::json{{"status", "aborted"}};
+        m_transport.send(request.origin, request, std::move(msg));
+        publish_status("idle", request.header);
     }
 
     nl::json kernel_core::call_engine(const char* method, py::object args)
@@ -316,18 +421,7 @@ namespace xaccel
         }
         if (type == "comm_open" || type == "comm_msg" || type == "comm_close")
         {
-            py::dict msg;
-            msg["header"] = to_python(request.header);
-            msg["parent_header"] = to_python(request.parent_header);
-            msg["metadata"] = to_python(request.metadata);
-            msg["content"] = to_python(request.content);
-            py::list buffers;
-            for (const auto& b : request.buffers)
-            {
-                buffers.append(py::memoryview(py::bytes(b)));
-            }
-            msg["buffers"] = buffers;
-            m_engine.attr("comm_message")(type, msg);
+            m_engine.attr("comm_message")(type, python_message(request));
             return true;
         }
         for (const auto& entry : simple_requests)
@@ -375,7 +469,9 @@ namespace xaccel
             // finish_execute() (the browser build, where nothing may block).
             return false;
         }
-        reply(request, "execute_reply", to_json(result));
+        nl::json reply_content = to_json(result);
+        stop_queued_executes(reply_content, c);
+        reply(request, "execute_reply", std::move(reply_content));
         return true;
     }
 
@@ -403,7 +499,11 @@ namespace xaccel
                         {"banner", "xaccel " + m_version + ": Python " + python_version
                                        + " with a live asyncio loop.\nCells can await; `accel` is preloaded."},
                         {"help_links", std::move(help_links)},
-                        {"debugger", false}};
+                        {"debugger", false},
+                        // Optional protocol 5.5 features (JEP 92) that this kernel
+                        // implements: none yet ("kernel subshells" and "debugger"
+                        // go here when they exist).
+                        {"supported_features", nl::json::array()}};
     }
 
     void kernel_core::shutdown_request(const message& request)

@@ -5,13 +5,13 @@
 #define XACCEL_CORE_KERNEL_CORE_HPP
 
 #include <atomic>
-#include <deque>
 #include <memory>
 #include <string>
 
 #include <pybind11/pybind11.h>
 
 #include "message.hpp"
+#include "request_queue.hpp"
 #include "transport.hpp"
 
 namespace xaccel
@@ -56,8 +56,10 @@ namespace xaccel
         // went on running on the event loop), then handles what queued up.
         void finish_execute(nl::json reply_content);
 
-        // Publishes on iopub with the parent of the request being executed.
-        void publish(const std::string& msg_type, nl::json content, nl::json metadata, buffer_sequence buffers);
+        // Publishes on iopub with `parent` as parent header, or (null) the
+        // header of the request being executed. Returns the message's msg_id.
+        std::string publish(const std::string& msg_type, nl::json content, nl::json metadata, buffer_sequence buffers,
+                     nl::json parent = nullptr);
 
         // input()/getpass() over the stdin channel. Returns the user's text.
         std::string request_input(const std::string& prompt, bool password);
@@ -79,9 +81,16 @@ namespace xaccel
         static kernel_core* current() noexcept;
 
     private:
+        // Handles one request (never throws), then the requests it queued.
+        void handle_one(message request);
+        void handle_waiting();
+        // After an execute error with stop_on_error: queued executes are aborted.
+        void stop_queued_executes(const nl::json& reply_content, const nl::json& request_content);
+        void abort_request(const message& request);
         // False when the request's reply is deferred (see finish_execute).
         bool dispatch(message& request);
         void fail(const message& request, const std::string& ename, const std::string& evalue);
+        void after_request();
         nl::json call_engine(const char* method, py::object args);
         void reply(const message& request, const std::string& reply_type, nl::json content);
         void publish_status(const char* state, const nl::json& parent);
@@ -100,9 +109,10 @@ namespace xaccel
         // Where stdin requests go: the identities of the request being executed.
         std::vector<std::string> m_execution_identities;
         // The execute_request whose reply is deferred, and shell requests
-        // that arrived meanwhile.
+        // that arrived meanwhile or were queued at an execute error.
         std::unique_ptr<message> m_deferred;
-        std::deque<message> m_waiting;
+        request_queue m_waiting;
+        bool m_handling_waiting = false;
         std::atomic<bool> m_stop_requested{false};
         bool m_executing = false;
         execution_observer* m_observer = nullptr;

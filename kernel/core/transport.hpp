@@ -34,6 +34,12 @@ namespace xaccel
         // Handles the messages that are ready now without blocking.
         virtual void dispatch(bool accept_shell) = 0;
 
+        // Takes the shell requests that already arrived but were not handled
+        // yet, oldest first, without blocking (after an execute error, queued
+        // executes are aborted). A transport that hands over every request as
+        // it arrives has none.
+        virtual std::vector<message> take_waiting_shell() { return {}; }
+
         virtual std::string username() const = 0;
     };
 }

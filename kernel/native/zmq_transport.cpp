@@ -251,6 +251,21 @@ namespace xaccel
         check_signals();
     }
 
+    std::vector<message> zmq_transport::take_waiting_shell()
+    {
+        std::vector<message> waiting;
+        message msg;
+        while (receive(m_shell, channel::shell, msg))
+        {
+            if (!msg.header.is_null())
+            {
+                waiting.push_back(std::move(msg));
+            }
+            msg = message{};
+        }
+        return waiting;
+    }
+
     bool zmq_transport::wait(int fd, int timeout_ms, bool accept_shell)
     {
         zmq::pollitem_t items[] = {{static_cast<void*>(m_controller), 0, ZMQ_POLLIN, 0},

@@ -5,6 +5,7 @@
 #define XACCEL_NATIVE_ZMQ_TRANSPORT_HPP
 
 #include <string>
+#include <vector>
 
 #include <xeus/xkernel_configuration.hpp>
 #include <xeus/xserver_zmq.hpp>
@@ -32,6 +33,7 @@ namespace xaccel
         nl::json request_input(message request) override;
         bool wait(int fd, int timeout_ms, bool accept_shell) override;
         void dispatch(bool accept_shell) override;
+        std::vector<message> take_waiting_shell() override;
 
         // Serves requests until one starts the engine, or the client has
         // been quiet for a moment; kernel_info needs no engine.

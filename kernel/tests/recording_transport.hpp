@@ -29,6 +29,7 @@ namespace xaccel::testing
         }
         bool wait(int, int, bool) override { return false; }
         void dispatch(bool) override {}
+        std::vector<message> take_waiting_shell() override { return std::exchange(waiting_shell, {}); }
         std::string username() const override { return "tester"; }
 
         // "iopub:status:busy", "shell:execute_reply", ... in order.
@@ -48,6 +49,8 @@ namespace xaccel::testing
         }
 
         std::vector<sent_message> sent;
+        // Shell requests "waiting in the socket", for take_waiting_shell().
+        std::vector<message> waiting_shell;
         std::string input_value = "typed";
     };
 }

@@ -20,7 +20,8 @@ class Engine:
     def __init__(self):
         self.count = 1
         self.calls = []
-    def before_request(self): pass
+    def before_request(self, parent): pass
+    def after_request(self): pass
     def next_execution_count(self): return self.count
     def execute(self, code, silent, store_history, user_expressions, allow_stdin, stop_on_error):
         self.calls.append(code)
@@ -134,8 +135,24 @@ sys.modules["xaccel_kernel.engine"] = module
         EXPECT_EQ(info["implementation_version"], "9.9.9");
         EXPECT_EQ(info["language_info"]["name"], "python");
         EXPECT_EQ(info["language_info"]["version"].get<std::string>().substr(0, 4), "3.11");
+        EXPECT_EQ(info["supported_features"], nl::json::array());
         core->handle(request("execute_request", {{"code", "x"}}));
         EXPECT_TRUE(core->engine_started());
+    }
+
+    TEST_F(kernel_core_test, publish_uses_the_given_parent_or_the_running_request)
+    {
+        message req = request("execute_request", {{"code", "x"}});
+        std::string running = req.header["msg_id"];
+        core->handle(std::move(req));
+        transport.sent.clear();
+        nl::json other = make_header("execute_request", "client", "tester");
+        std::string id = core->publish("stream", {{"name", "stdout"}, {"text", "t"}}, nl::json::object(), {}, other);
+        core->publish("stream", {{"name", "stdout"}, {"text", "u"}}, nl::json::object(), {});
+        ASSERT_EQ(transport.sent.size(), 2u);
+        EXPECT_EQ(transport.sent[0].msg.parent_header, other);
+        EXPECT_EQ(transport.sent[0].msg.header["msg_id"], id);
+        EXPECT_EQ(transport.sent[1].msg.parent_header["msg_id"], running);
     }
 
     TEST_F(kernel_core_test, shutdown_replies_and_requests_stop)

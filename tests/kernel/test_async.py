@@ -5,7 +5,7 @@ import time
 import psutil
 import pytest
 
-from kernel_harness import execute, interrupt_after, of_type, start_kernel, stop_kernel, stream_text
+from kernel_harness import execute, interrupt_after, of_type, start_kernel, stop_kernel
 
 
 def result_of(kc, code, **kwargs):
@@ -119,22 +119,6 @@ def test_background_task_error_is_shown_in_the_running_cell(shared_kernel):
     errors = of_type(outputs, "error")
     assert errors and errors[0]["content"]["ename"] == "ValueError"
     assert errors[0]["content"]["evalue"] == "background failure"
-
-
-def test_background_task_error_after_the_cell_goes_to_the_next_request(shared_kernel):
-    _, kc = shared_kernel
-    execute(kc, (
-        "import asyncio\n"
-        "async def fails_later():\n"
-        "    await asyncio.sleep(0.2)\n"
-        "    raise RuntimeError('late failure')\n"
-        "late = asyncio.create_task(fails_later(), name='late-task')\n"
-        "del late\n"
-    ))
-    time.sleep(0.6)
-    _, outputs = execute(kc, "'next'")
-    err = stream_text(outputs, "stderr")
-    assert "RuntimeError: late failure" in err and "late-task" in err
 
 
 def test_awaited_task_errors_are_not_reported_twice(shared_kernel):

@@ -7,13 +7,23 @@ from comm.base_comm import BaseComm, CommManager
 
 import _xaccel
 
+from . import parent as parents
+
 
 class KernelComm(BaseComm):
+    @property
+    def kernel(self):
+        # ipykernel's Comm has it; some libraries check it is not None.
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        return getattr(shell, "kernel", None)
+
     def publish_msg(self, msg_type, data=None, metadata=None, buffers=None, **keys):
         sys.stdout.flush()
         sys.stderr.flush()
         content = dict(data=data or {}, comm_id=self.comm_id, **keys)
-        _xaccel.publish(msg_type, content, metadata or {}, buffers)
+        _xaccel.publish(msg_type, content, metadata or {}, buffers, parents.header())
 
 
 class KernelCommManager(CommManager):

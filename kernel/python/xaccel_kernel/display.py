@@ -9,6 +9,8 @@ from traitlets import Any
 
 import _xaccel
 
+from . import parent as parents
+
 
 def _flush_streams():
     sys.stdout.flush()
@@ -35,11 +37,11 @@ class KernelDisplayPublisher(DisplayPublisher):
             "metadata": metadata or {},
             "transient": transient or {},
         }
-        _xaccel.publish("update_display_data" if update else "display_data", content)
+        _xaccel.publish("update_display_data" if update else "display_data", content, None, None, parents.header())
 
     def clear_output(self, wait=False):
         _flush_streams()
-        _xaccel.publish("clear_output", {"wait": bool(wait)})
+        _xaccel.publish("clear_output", {"wait": bool(wait)}, None, None, parents.header())
 
 
 class KernelDisplayHook(DisplayHook):
@@ -62,4 +64,4 @@ class KernelDisplayHook(DisplayHook):
         content, self.pending = self.pending, None
         if content and content["data"]:
             content.setdefault("execution_count", self.prompt_count)
-            _xaccel.publish("execute_result", content)
+            _xaccel.publish("execute_result", content, None, None, parents.header())

@@ -3,8 +3,8 @@
 import asyncio
 import atexit
 import builtins
+import contextvars
 import getpass
-import itertools
 import os
 import sys
 
@@ -17,6 +17,9 @@ if IN_BROWSER:
 else:
     from . import loop as kernel_loop
 # ---------------------------------------------------------------------------
+from . import parent as parents
+from .cell_context import KernelContext
+from .kernel_object import Kernel
 from .stdin import StdinBridge
 from .streams import make_streams
 from .sys_path import add_working_directory
@@ -57,7 +60,7 @@ class Engine:
         if IN_BROWSER:
             self.shell.loop_runner = _browser_loop_runner
         else:
-            self.shell.loop_runner = self.loop.drive
+            self.shell.loop_runner = self._run_awaiting_cell
         self.shell.autoawait = True
         self.loop.on_interrupt = lambda: setattr(self.shell, "interrupted", True)
         self.tasks = TaskErrorReporter(self.shell)
@@ -68,8 +71,10 @@ class Engine:
         builtins.input = self.stdin.input
         getpass.getpass = self.stdin.getpass
         self.comm_manager = comms.install()
-        self._cells = itertools.count(1)
+        self.shell.kernel = Kernel(self.shell, self.comm_manager)
         self._preload_accel()
+        # Context variables of the cells, kept from request to request.
+        self.context = KernelContext()
         _engine = self
 
     def _preload_accel(self):
@@ -93,9 +98,19 @@ class Engine:
 
     # ---- requests -------------------------------------------------------
 
-    def before_request(self):
+    def before_request(self, parent):
+        """A shell request starts: its context and parent are set up."""
         self._restore_broken_streams()
-        self.tasks.flush_pending()
+        self.context.restore()
+        parents.set_parent(parent)
+
+    def after_request(self):
+        """A shell request was handled: its output leaves before its idle."""
+        self._flush_streams()
+        self.context.save()
+
+    def _run_awaiting_cell(self, coro):
+        return self.context.run_awaiting_cell(self.loop, coro, self.loop.drive)
 
     def next_execution_count(self):
         return self.shell.execution_count
@@ -106,7 +121,6 @@ class Engine:
         shell.last_error = None
         shell.interrupted = False
         self.stdin.allowed = allow_stdin
-        self.tasks.cell_started(next(self._cells))
         if IN_BROWSER:
             deferred = self._execute_in_browser(code, silent, store_history, user_expressions, count)
             if deferred:
@@ -117,7 +131,6 @@ class Engine:
                 result = shell.run_cell(code, store_history=store_history, silent=silent)
         finally:
             shell.interrupt_at_start = False
-            self.tasks.cell_finished()
             self._flush_streams()
         return self._reply(result, count, user_expressions)
 
@@ -167,7 +180,7 @@ class Engine:
             return result
 
         def finished(task):
-            self.tasks.cell_finished()
+            self.context.save(cell_context)
             self._flush_streams()
             if task.cancelled():
                 reply = {"status": "error", "ename": "CancelledError", "evalue": "", "traceback": [],
@@ -180,7 +193,9 @@ class Engine:
                 reply = self._reply(task.result(), count, user_expressions)
             _xaccel.finish_execute(reply)
 
-        task = self.loop.create_task(run_cell())
+        # Its context is kept for the next cells (see cell_context.py).
+        cell_context = contextvars.copy_context()
+        task = self.loop.create_task(run_cell(), context=cell_context)
         task.add_done_callback(finished)
         return True
 

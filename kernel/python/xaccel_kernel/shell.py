@@ -8,6 +8,7 @@ from traitlets import Any, Bool, Type
 
 import _xaccel
 
+from . import parent as parents
 from .compiler import ContentNamedCompiler
 from .display import KernelDisplayHook, KernelDisplayPublisher
 
@@ -25,6 +26,16 @@ class XAccelShell(InteractiveShell):
     # Set when an interrupt arrived before the cell started: its code stops
     # with KeyboardInterrupt before its first statement runs.
     interrupt_at_start = Bool(False)
+    # The kernel object libraries use (kernel_object.Kernel), set by the engine.
+    kernel = Any(None)
+
+    # The request output belongs to, as ipykernel's shell offers it (the
+    # Output widget of ipywidgets reads and sets it).
+    def get_parent(self):
+        return parents.get_parent()
+
+    def set_parent(self, parent):
+        parents.set_parent(parent)
 
     def init_virtualenv(self):
         # The kernel runs in its environment already; IPython's warning about
@@ -83,7 +94,7 @@ class XAccelShell(InteractiveShell):
             "evalue": str(evalue),
             "traceback": list(stb),
         }
-        _xaccel.publish("error", content)
+        _xaccel.publish("error", content, None, None, parents.header())
         self.last_error = content
 
     def set_next_input(self, text, replace=False):

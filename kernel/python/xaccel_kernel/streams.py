@@ -4,6 +4,10 @@ Writes are buffered and published at most once per flush interval while code
 runs, and at once when a cell ends or other output must keep its order. A
 write from another thread is handed to the loop thread, which alone talks to
 the core.
+
+Each write belongs to the request of the context it is made in (see
+parent.py): text of a background task keeps the cell that created the task as
+its parent, even when it is flushed while another cell runs.
 """
 
 import io
@@ -11,6 +15,8 @@ import threading
 import time
 
 import _xaccel
+
+from . import parent as parents
 
 FLUSH_INTERVAL = 0.2
 
@@ -24,7 +30,8 @@ class OutStream(io.TextIOBase):
         self._schedule_threadsafe = schedule_threadsafe
         self._schedule_later = schedule_later
         self._lock = threading.Lock()
-        self._parts = []
+        # [parent header, [text, ...]] in order of writing.
+        self._segments = []
         self._first_write = None
         self._flush_scheduled = False
 
@@ -53,12 +60,16 @@ class OutStream(io.TextIOBase):
         if not text:
             return 0
         on_loop_thread = threading.get_ident() == self._loop_thread_id
-        if on_loop_thread and self.partner is not None and self.partner._parts:
+        if on_loop_thread and self.partner is not None and self.partner._segments:
             # stdout and stderr share one timeline in the client.
             self.partner.flush()
+        header = parents.header()
         now = time.monotonic()
         with self._lock:
-            self._parts.append(text)
+            if self._segments and self._segments[-1][0] is header:
+                self._segments[-1][1].append(text)
+            else:
+                self._segments.append([header, [text]])
             if self._first_write is None:
                 self._first_write = now
             overdue = now - self._first_write >= FLUSH_INTERVAL
@@ -86,12 +97,12 @@ class OutStream(io.TextIOBase):
             self._schedule_threadsafe(self.flush)
             return
         with self._lock:
-            if not self._parts:
+            if not self._segments:
                 return
-            text = "".join(self._parts)
-            self._parts.clear()
+            segments, self._segments = self._segments, []
             self._first_write = None
-        _xaccel.publish("stream", {"name": self.name, "text": text})
+        for header, parts in segments:
+            _xaccel.publish("stream", {"name": self.name, "text": "".join(parts)}, None, None, header)
 
 
 def make_streams(loop):

@@ -1,0 +1,187 @@
+// stop_on_error: after a failed execute, the executes already queued are
+// answered `aborted` and not run; other requests and later executes run.
+#include <gtest/gtest.h>
+#include <pybind11/embed.h>
+#include <pybind11/stl.h>
+
+#include "core/kernel_core.hpp"
+#include "recording_transport.hpp"
+
+namespace xaccel
+{
+    namespace py = pybind11;
+
+    namespace
+    {
+        // A scripted engine: "fail" fails, everything else succeeds; with
+        // DEFER set, execute() leaves the reply to finish_execute().
+        const char* scripted_engine = R"(
+import sys, types
+module = types.ModuleType("xaccel_kernel.engine")
+DEFER = False
+class Engine:
+    def __init__(self):
+        global ENGINE
+        ENGINE = self
+        self.calls = []
+    def before_request(self, *args): pass
+    def after_request(self, *args): pass
+    def next_execution_count(self): return len(self.calls) + 1
+    def execute(self, code, silent, store_history, user_expressions, allow_stdin, stop_on_error):
+        self.calls.append(code)
+        if DEFER:
+            return None
+        if code == "fail":
+            return {"status": "error", "ename": "ValueError", "evalue": "", "traceback": [],
+                    "execution_count": len(self.calls)}
+        return {"status": "ok", "execution_count": len(self.calls), "user_expressions": {}, "payload": []}
+    def comm_info(self, content): return {"status": "ok", "comms": {}}
+    def shutdown(self, restart): pass
+module.Engine = Engine
+sys.modules["xaccel_kernel"] = types.ModuleType("xaccel_kernel")
+sys.modules["xaccel_kernel.engine"] = module
+)";
+
+        message request(const std::string& type, nl::json content)
+        {
+            message m;
+            m.origin = channel::shell;
+            m.header = make_header(type, "client", "tester");
+            m.content = std::move(content);
+            return m;
+        }
+
+        message execute(const std::string& code, nl::json extra = nl::json::object())
+        {
+            nl::json content = {{"code", code}};
+            content.update(extra);
+            return request("execute_request", std::move(content));
+        }
+
+        class stop_on_error_test : public ::testing::Test
+        {
+        protected:
+            void SetUp() override
+            {
+                py::exec(scripted_engine);
+                core = std::make_unique<kernel_core>(transport, "9.9.9");
+            }
+
+            // The codes the engine was asked to run.
+            static std::vector<std::string> engine_calls()
+            {
+                return py::eval("ENGINE.calls").cast<std::vector<std::string>>();
+            }
+
+            // Replies on shell, in order, as "type:status".
+            std::vector<std::string> replies() const
+            {
+                std::vector<std::string> out;
+                for (const auto& s : transport.sent)
+                {
+                    if (s.where == channel::shell)
+                    {
+                        out.push_back(s.msg.msg_type() + ":" + s.msg.content.value("status", std::string()));
+                    }
+                }
+                return out;
+            }
+
+            testing::recording_transport transport;
+            std::unique_ptr<kernel_core> core;
+        };
+    }
+
+    TEST_F(stop_on_error_test, executes_waiting_in_the_transport_are_aborted_other_requests_answered)
+    {
+        message second = execute("second");
+        std::string second_id = second.header["msg_id"];
+        transport.waiting_shell.push_back(std::move(second));
+        transport.waiting_shell.push_back(request("kernel_info_request", nl::json::object()));
+        transport.waiting_shell.push_back(execute("third"));
+        core->handle(execute("fail"));
+        EXPECT_EQ(engine_calls(), std::vector<std::string>{"fail"});
+
+        std::vector<std::string> expected = {"execute_reply:error", "execute_reply:aborted", "kernel_info_reply:ok",
+                                             "execute_reply:aborted"};
+        EXPECT_EQ(replies(), expected);
+        // Every aborted request still gets busy and idle, and no execute_input.
+        std::vector<std::string> summary = transport.summary();
+        std::vector<std::string> aborted_part(summary.end() - 9, summary.end());
+        std::vector<std::string> expected_tail = {
+            "iopub:status:busy", "shell:execute_reply",     "iopub:status:idle",
+            "iopub:status:busy", "shell:kernel_info_reply", "iopub:status:idle",
+            "iopub:status:busy", "shell:execute_reply",     "iopub:status:idle"};
+        EXPECT_EQ(aborted_part, expected_tail);
+        const message& aborted = transport.sent[summary.size() - 8].msg;
+        EXPECT_EQ(aborted.metadata["status"], "aborted");
+        EXPECT_EQ(aborted.parent_header["msg_id"], second_id);
+        EXPECT_EQ(transport.sent[summary.size() - 9].msg.parent_header["msg_id"], second_id);
+
+        // A request that comes after the error's reply runs.
+        transport.sent.clear();
+        core->handle(execute("after"));
+        EXPECT_EQ(replies(), std::vector<std::string>{"execute_reply:ok"});
+        EXPECT_EQ(engine_calls(), (std::vector<std::string>{"fail", "after"}));
+    }
+
+    TEST_F(stop_on_error_test, nothing_is_aborted_without_stop_on_error_or_when_silent)
+    {
+        transport.waiting_shell.push_back(execute("second"));
+        core->handle(execute("fail", {{"stop_on_error", false}}));
+        core->handle(execute("fail", {{"silent", true}}));
+        // The waiting request stays with the transport, which hands it over in turn.
+        EXPECT_EQ(transport.waiting_shell.size(), 1u);
+        core->handle(std::move(transport.waiting_shell.front()));
+        std::vector<std::string> expected = {"execute_reply:error", "execute_reply:error", "execute_reply:ok"};
+        EXPECT_EQ(replies(), expected);
+
+        transport.sent.clear();
+        py::exec("DEFER = True");
+        core->handle(execute("slow", {{"stop_on_error", false}}));
+        core->handle(execute("queued"));
+        py::exec("DEFER = False");
+        core->finish_execute(nl::json{{"status", "error"}, {"ename", "E"}, {"evalue", ""},
+                                      {"traceback", nl::json::array()}, {"execution_count", 3}});
+        expected = {"execute_reply:error", "execute_reply:ok"};
+        EXPECT_EQ(replies(), expected);
+    }
+
+    TEST_F(stop_on_error_test, deferred_cell_error_aborts_the_executes_queued_meanwhile)
+    {
+        py::exec("DEFER = True");
+        core->handle(execute("slow"));
+        core->handle(execute("queued 1"));
+        core->handle(request("comm_info_request", nl::json::object()));
+        core->handle(execute("queued 2"));
+        EXPECT_TRUE(replies().empty());
+
+        py::exec("DEFER = False");
+        core->finish_execute(nl::json{{"status", "error"},
+                                      {"ename", "KeyboardInterrupt"},
+                                      {"evalue", ""},
+                                      {"traceback", nl::json::array()},
+                                      {"execution_count", 1}});
+        std::vector<std::string> expected = {"execute_reply:error", "execute_reply:aborted", "comm_info_reply:ok",
+                                             "execute_reply:aborted"};
+        EXPECT_EQ(replies(), expected);
+
+        EXPECT_EQ(engine_calls(), std::vector<std::string>{"slow"});
+
+        transport.sent.clear();
+        core->handle(execute("after"));
+        EXPECT_EQ(replies(), std::vector<std::string>{"execute_reply:ok"});
+    }
+
+    TEST_F(stop_on_error_test, deferred_cell_success_runs_the_queued_executes)
+    {
+        py::exec("DEFER = True");
+        core->handle(execute("slow"));
+        core->handle(execute("queued"));
+        py::exec("DEFER = False");
+        core->finish_execute(nl::json{{"status", "ok"}, {"execution_count", 1}});
+        std::vector<std::string> expected = {"execute_reply:ok", "execute_reply:ok"};
+        EXPECT_EQ(replies(), expected);
+        EXPECT_EQ(engine_calls(), (std::vector<std::string>{"slow", "queued"}));
+    }
+}

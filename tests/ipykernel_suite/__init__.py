@@ -1,0 +1,1 @@
+# ipykernel's own message-spec tests, run against xaccel (see README.md).

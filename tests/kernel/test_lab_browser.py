@@ -1,0 +1,185 @@
+"""JupyterLab from .venv with the xaccel kernel, in headless Chromium (the DOM
+is what is asserted): Run All stops at an error, ipywidgets' interact, Output
+and Button put their output where ipykernel's do.
+
+tests/kernel/lab_browser.js drives the page with playwright-core (installed by
+`npm ci --prefix lite/tests`) and Debian's /usr/bin/chromium; a missing piece
+makes the test FAIL with its name."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from kernel_harness import KERNEL_NAME, require_kernelspec
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAYWRIGHT = ROOT / "lite" / "tests" / "node_modules"
+CHROMIUM = Path(os.environ.get("XACCEL_CHROMIUM", "/usr/bin/chromium"))
+
+
+def _notebook(cells):
+    return {
+        "cells": [{"cell_type": "code", "execution_count": None, "id": uuid.uuid4().hex[:8], "metadata": {},
+                   "outputs": [], "source": source} for source in cells],
+        "metadata": {"kernelspec": {"name": KERNEL_NAME, "display_name": "xaccel", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+RUN_ALL = ["print('A')", "b_ran = True\n1/0", "c_ran = True\nprint('C ran')", "d_ran = True\nprint('D ran')"]
+
+WIDGETS = [
+    "from ipywidgets import interact\n"
+    "@interact(x=(0, 10))\n"
+    "def square(x=3):\n"
+    "    print(f'square of {x} is {x * x}')",
+
+    "import ipywidgets as widgets\n"
+    "out = widgets.Output(layout={'border': '1px solid'})\n"
+    "display(out)\n"
+    "with out:\n"
+    "    print('inside the output widget')",
+
+    "button = widgets.Button(description='Click me')\n"
+    "log = widgets.Output()\n"
+    "def on_click(b):\n"
+    "    with log:\n"
+    "        print('button clicked')\n"
+    "button.on_click(on_click)\n"
+    "display(button, log)",
+]
+
+# JupyterLab settings that keep it from asking about news or updates.
+SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+            {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def _missing():
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    if shutil.which("node") is None:
+        missing.append("node (apt-get install nodejs)")
+    if not (PLAYWRIGHT / "playwright-core" / "package.json").is_file():
+        missing.append("npm package playwright-core (npm ci --prefix lite/tests)")
+    return missing
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    missing = _missing()
+    if missing:
+        pytest.fail("the JupyterLab browser test needs: " + "; ".join(missing), pytrace=False)
+    require_kernelspec()
+    root = tmp_path_factory.mktemp("lab-root")
+    (root / "run_all.ipynb").write_text(json.dumps(_notebook(RUN_ALL)))
+    (root / "widgets.ipynb").write_text(json.dumps(_notebook(WIDGETS)))
+    state = tmp_path_factory.mktemp("lab-state")
+    for name, values in SETTINGS.items():
+        path = state / "settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port, token = _free_port(), uuid.uuid4().hex
+    log = open(state / "server.log", "w")
+    server = subprocess.Popen(
+        [str(Path(sys.prefix) / "bin" / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
+         "--LabApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={state / 'settings'}",
+         f"--LabApp.workspaces_dir={state / 'workspaces'}",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}api/status?token={token}", timeout=10).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail(f"JupyterLab did not start:\n{(state / 'server.log').read_text()[-3000:]}")
+                time.sleep(0.2)
+        yield base, token, state / "server.log"
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(lab):
+    base, token, server_log = lab
+    env = dict(os.environ, NODE_PATH=str(PLAYWRIGHT))
+    proc = subprocess.run(["node", str(Path(__file__).with_name("lab_browser.js")), base, token],
+                          capture_output=True, text=True, timeout=400, env=env)
+    if proc.returncode == 2:
+        pytest.fail(proc.stderr.strip(), pytrace=False)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        pytest.fail(f"lab_browser.js printed no result (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n"
+                    f"{proc.stderr[-2000:]}")
+    result = json.loads(lines[-1])
+    print("\nwhat the page showed:", json.dumps({k: result.get(k) for k in ("run_all", "widgets")}))
+    if result.get("fatal"):
+        pytest.fail(f"browser session failed: {result['fatal']}\npage: {json.dumps(result.get('page'))[:3000]}\n"
+                    "console:\n" + "\n".join(result.get("console", [])) + "\nserver log:\n"
+                    + server_log.read_text()[-3000:])
+    return result
+
+
+@pytest.mark.timeout(600)
+def test_run_all_stops_at_the_error(page):
+    cells = page["run_all"]["cells"]
+    assert len(cells) == 4
+    assert cells[0]["prompt"] == "[1]:" and "A" in cells[0]["output"]
+    assert cells[1]["prompt"] == "[2]:" and "ZeroDivisionError" in cells[1]["output"]
+    for later in cells[2:]:
+        # Aborted: never run, so no execution count and no output.
+        assert later["prompt"] == "[ ]:" and later["output"].strip() == "", later
+    assert page["run_all"]["later_cells_ran"] == "False False"
+
+
+@pytest.mark.timeout(600)
+def test_interact_output_updates_inside_its_output_area(page):
+    before, after = page["widgets"]["before"][0], page["widgets"]["after"][0]
+    assert any("square of 3 is 9" in text for text in before["in_output_widgets"])
+    # All of the function's output is inside the widget, none in the cell.
+    assert before["output"].count("square of") == sum(t.count("square of") for t in before["in_output_widgets"]) == 1
+    assert any("square of 4 is 16" in text for text in after["in_output_widgets"])
+    assert "square of 3" not in after["output"]
+    assert after["output"].count("square of") == 1
+
+
+@pytest.mark.timeout(600)
+def test_with_output_prints_inside_the_output_widget(page):
+    cell = page["widgets"]["after"][1]
+    assert cell["in_output_widgets"] and "inside the output widget" in cell["in_output_widgets"][0]
+    assert cell["output"].count("inside the output widget") == 1
+
+
+@pytest.mark.timeout(600)
+def test_a_button_click_writes_into_an_output_widget(page):
+    before, after = page["widgets"]["before"][2], page["widgets"]["after"][2]
+    assert "button clicked" not in before["output"]
+    assert any("button clicked" in text for text in after["in_output_widgets"])
+    assert after["output"].count("button clicked") == 1
