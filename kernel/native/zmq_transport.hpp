@@ -4,6 +4,7 @@
 #ifndef XACCEL_NATIVE_ZMQ_TRANSPORT_HPP
 #define XACCEL_NATIVE_ZMQ_TRANSPORT_HPP
 
+#include <memory>
 #include <string>
 
 #include <xeus/xkernel_configuration.hpp>
@@ -11,6 +12,7 @@
 
 #include "../core/kernel_core.hpp"
 #include "../core/transport.hpp"
+#include "control_thread.hpp"
 
 namespace xaccel
 {
@@ -22,7 +24,8 @@ namespace xaccel
 
         void attach(kernel_core& core) noexcept { p_core = &core; }
 
-        // Starts the iopub and heartbeat threads.
+        // Starts the iopub, heartbeat and control threads (control_thread.hpp:
+        // from then on m_controller is the main thread's end of its relay).
         void start_channels();
         // Stops them after iopub has sent what was queued.
         void stop();
@@ -55,6 +58,7 @@ namespace xaccel
         int m_signal_pipe[2] = {-1, -1};
         std::string m_username;
         bool m_channels_started = false;
+        std::unique_ptr<control_thread> p_control;
     };
 }
 

@@ -4,16 +4,19 @@ import asyncio
 import sys
 
 from IPython.core.interactiveshell import InteractiveShell, InteractiveShellABC
-from traitlets import Any, Bool
+from traitlets import Any, Bool, Type
 
 import _xaccel
 
+from .cells import CellCompiler
 from .display import KernelDisplayHook, KernelDisplayPublisher
 
 
 class XAccelShell(InteractiveShell):
     displayhook_class = KernelDisplayHook
     display_pub_class = KernelDisplayPublisher
+    # Cells get the stable file names the debugger front end computes.
+    compiler_class = Type(CellCompiler)
 
     # The error content of the last failed cell, for its execute_reply.
     last_error = Any(None)
