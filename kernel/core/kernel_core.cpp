@@ -499,11 +499,10 @@ namespace xaccel
                         {"banner", "xaccel " + m_version + ": Python " + python_version
                                        + " with a live asyncio loop.\nCells can await; `accel` is preloaded."},
                         {"help_links", std::move(help_links)},
-                        {"debugger", false},
-                        // Optional protocol 5.5 features (JEP 92) that this kernel
-                        // implements: none yet ("kernel subshells" and "debugger"
-                        // go here when they exist).
-                        {"supported_features", nl::json::array()}};
+                        {"debugger", m_debugger_available},
+                        // JEP 92 (protocol 5.5): optional features by name.
+                        {"supported_features",
+                         m_debugger_available ? nl::json::array({"debugger"}) : nl::json::array()}};
     }
 
     void kernel_core::shutdown_request(const message& request)

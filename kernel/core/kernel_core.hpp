@@ -74,6 +74,12 @@ namespace xaccel
         const std::string& session() const noexcept { return m_session; }
         transport& get_transport() noexcept { return m_transport; }
 
+        // The kernel_info_reply content (thread-safe: no engine, no GIL).
+        nl::json kernel_info() const;
+        // Whether kernel_info advertises the debugger (the native build has
+        // one; the browser build has no threads or sockets for debugpy).
+        void set_debugger_available(bool available) noexcept { m_debugger_available = available; }
+
         // Lets the engine finish: cancels tasks, saves history. Idempotent.
         void shutdown_engine();
 
@@ -99,7 +105,6 @@ namespace xaccel
         bool execute_request(const message& request);
         void shutdown_request(const message& request);
         void interrupt_request(const message& request);
-        nl::json kernel_info() const;
 
         transport& m_transport;
         std::string m_version;
@@ -118,6 +123,7 @@ namespace xaccel
         execution_observer* m_observer = nullptr;
         bool m_restart_requested = false;
         bool m_engine_shut_down = false;
+        bool m_debugger_available = false;
     };
 }
 

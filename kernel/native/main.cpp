@@ -129,6 +129,7 @@ int main(int argc, char* argv[])
         {
             xaccel::zmq_transport transport(context->m_context, config);
             xaccel::kernel_core core(transport, XACCEL_VERSION);
+            core.set_debugger_available(true);
             transport.attach(core);
             transport.start_channels();
             xaccel::install_interrupt_handler();

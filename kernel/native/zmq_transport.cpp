@@ -123,6 +123,17 @@ namespace xaccel
         {
             p_auth = std::make_unique<no_authentication>();
         }
+        // The control thread signs with its own copy (no sharing across threads).
+        std::unique_ptr<xeus::xauthentication> control_auth;
+        if (config.m_key.empty())
+        {
+            control_auth = std::make_unique<no_authentication>();
+        }
+        else
+        {
+            control_auth = xeus::make_xauthentication(config.m_signature_scheme, config.m_key);
+        }
+        p_control = std::make_unique<control_thread>(context, std::move(control_auth), m_error_handler);
         if (pipe2(m_signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
         {
             throw std::runtime_error("cannot create the signal wake-up pipe");
@@ -149,6 +160,7 @@ namespace xaccel
     {
         start_publisher_thread();
         start_heartbeat_thread();
+        p_control->start(m_controller, *p_core);
         m_channels_started = true;
     }
 
@@ -157,6 +169,7 @@ namespace xaccel
         if (m_channels_started)
         {
             m_channels_started = false;
+            p_control->stop();
             stop_channels();
         }
     }

@@ -4,6 +4,7 @@
 #ifndef XACCEL_NATIVE_ZMQ_TRANSPORT_HPP
 #define XACCEL_NATIVE_ZMQ_TRANSPORT_HPP
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 
 #include "../core/kernel_core.hpp"
 #include "../core/transport.hpp"
+#include "control_thread.hpp"
 
 namespace xaccel
 {
@@ -23,7 +25,8 @@ namespace xaccel
 
         void attach(kernel_core& core) noexcept { p_core = &core; }
 
-        // Starts the iopub and heartbeat threads.
+        // Starts the iopub, heartbeat and control threads (control_thread.hpp:
+        // from then on m_controller is the main thread's end of its relay).
         void start_channels();
         // Stops them after iopub has sent what was queued.
         void stop();
@@ -57,6 +60,7 @@ namespace xaccel
         int m_signal_pipe[2] = {-1, -1};
         std::string m_username;
         bool m_channels_started = false;
+        std::unique_ptr<control_thread> p_control;
     };
 }
 

@@ -155,6 +155,18 @@ sys.modules["xaccel_kernel.engine"] = module
         EXPECT_EQ(transport.sent[1].msg.parent_header["msg_id"], running);
     }
 
+    TEST_F(kernel_core_test, kernel_info_advertises_the_debugger_only_where_the_build_has_one)
+    {
+        // The browser build keeps the default; the native one turns it on.
+        nl::json info = core->kernel_info();
+        EXPECT_EQ(info["debugger"], false);
+        EXPECT_EQ(info["supported_features"], nl::json::array());
+        core->set_debugger_available(true);
+        info = core->kernel_info();
+        EXPECT_EQ(info["debugger"], true);
+        EXPECT_EQ(info["supported_features"], nl::json::array({"debugger"}));
+    }
+
     TEST_F(kernel_core_test, shutdown_replies_and_requests_stop)
     {
         core->handle(request("shutdown_request", {{"restart", true}}, channel::control));

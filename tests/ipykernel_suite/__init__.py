@@ -1,1 +1,1 @@
-# ipykernel's own message-spec tests, run against xaccel (see README.md).
+# ipykernel's own tests, run against xaccel (see README.md).

@@ -9,15 +9,16 @@ from traitlets import Any, Bool, Type
 import _xaccel
 
 from . import parent as parents
-from .compiler import ContentNamedCompiler
+from .cells import CellCompiler
 from .display import KernelDisplayHook, KernelDisplayPublisher
 
 
 class XAccelShell(InteractiveShell):
     displayhook_class = KernelDisplayHook
     display_pub_class = KernelDisplayPublisher
-    # Identical cells share one source-cache entry (see compiler.py).
-    compiler_class = Type(ContentNamedCompiler)
+    # Cells get the stable file names the debugger front end computes, by
+    # content: identical cells share one source-cache entry (see cells.py).
+    compiler_class = Type(CellCompiler)
 
     # The error content of the last failed cell, for its execute_reply.
     last_error = Any(None)

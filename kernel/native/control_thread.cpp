@@ -1,0 +1,389 @@
+#include "control_thread.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
+#include <iostream>
+#include <stdexcept>
+#include <unistd.h>
+
+#include <pybind11/embed.h>
+#include <xeus/xmessage.hpp>
+#include <xeus/xmiddleware.hpp>
+#include <xeus/xzmq_serializer.hpp>
+#include <zmq_addon.hpp>
+
+#include "../core/json_python.hpp"
+
+namespace py = pybind11;
+
+namespace xaccel
+{
+    namespace
+    {
+        // The control thread of this process, for the `_xaccel_control` module.
+        control_thread* g_control = nullptr;
+
+        const std::string delimiter = "<IDS|MSG>";
+
+        // Index of the <IDS|MSG> frame, or -1 (the layout is checked before
+        // xeus parses anything: its deserializer trusts the frame count).
+        long delimiter_index(const zmq::multipart_t& wire)
+        {
+            for (std::size_t i = 0; i < wire.size(); ++i)
+            {
+                const zmq::message_t& frame = wire[i];
+                if (frame.size() == delimiter.size()
+                    && std::equal(delimiter.begin(), delimiter.end(), static_cast<const char*>(frame.data())))
+                {
+                    return wire.size() - i - 1 >= 5 ? static_cast<long>(i) : -1;
+                }
+            }
+            return -1;
+        }
+
+        // The msg_type of an unverified message, to decide where it goes.
+        std::string peek_msg_type(const zmq::multipart_t& wire)
+        {
+            long at = delimiter_index(wire);
+            if (at < 0)
+            {
+                return {};
+            }
+            const zmq::message_t& frame = wire[static_cast<std::size_t>(at) + 2];
+            nl::json header = nl::json::parse(frame.to_string_view(), nullptr, false);
+            if (!header.is_object())
+            {
+                return {};
+            }
+            auto it = header.find("msg_type");
+            return it != header.end() && it->is_string() ? it->get<std::string>() : std::string();
+        }
+    }
+
+    // A Python thread state for this (non-Python) thread, made on first use
+    // and kept, so that threading sees one thread, marked for debugpy as one
+    // of the kernel's own: it is never traced nor paused.
+    struct control_thread::python_state
+    {
+        PyGILState_STATE gil_state;
+        PyThreadState* saved = nullptr;
+
+        python_state()
+        {
+            gil_state = PyGILState_Ensure();
+            try
+            {
+                py::object thread = py::module_::import("threading").attr("current_thread")();
+                thread.attr("name") = "xaccel-control";
+                thread.attr("pydev_do_not_trace") = true;
+                thread.attr("is_pydev_daemon_thread") = true;
+            }
+            catch (py::error_already_set& e)
+            {
+                std::cerr << "xaccel: control thread: " << e.what() << std::endl;
+            }
+            saved = PyEval_SaveThread();
+        }
+
+        ~python_state()
+        {
+            PyEval_RestoreThread(saved);
+            PyGILState_Release(gil_state);
+        }
+    };
+
+    control_thread::control_thread(zmq::context_t& context, std::unique_ptr<xeus::xauthentication> auth,
+                                   nl::json::error_handler_t error_handler)
+        : m_context(context)
+        , p_auth(std::move(auth))
+        , m_error_handler(error_handler)
+        , m_publisher(context, zmq::socket_type::pub)
+    {
+        if (pipe2(m_wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+        {
+            throw std::runtime_error("cannot create the control thread's wake-up pipe");
+        }
+        // A second publisher into xeus's iopub thread (one socket per thread).
+        m_publisher.set(zmq::sockopt::linger, xeus::get_socket_linger());
+        m_publisher.connect(xeus::get_publisher_end_point());
+    }
+
+    control_thread::~control_thread()
+    {
+        stop();
+        close(m_wake_pipe[0]);
+        close(m_wake_pipe[1]);
+        if (g_control == this)
+        {
+            g_control = nullptr;
+        }
+    }
+
+    void control_thread::start(zmq::socket_t& controller, kernel_core& core)
+    {
+        p_core = &core;
+        m_router = std::move(controller);
+        const std::string endpoint = "inproc://xaccel-control-relay";
+        m_relay = zmq::socket_t(m_context, zmq::socket_type::pair);
+        m_relay.set(zmq::sockopt::linger, 0);
+        m_relay.bind(endpoint);
+        zmq::socket_t main_end(m_context, zmq::socket_type::pair);
+        main_end.set(zmq::sockopt::linger, 0);
+        main_end.connect(endpoint);
+        controller = std::move(main_end);
+        g_control = this;
+        m_thread = std::thread([this] { run(); });
+    }
+
+    void control_thread::stop()
+    {
+        if (!m_thread.joinable())
+        {
+            return;
+        }
+        m_stop = true;
+        char byte = 1;
+        (void)!write(m_wake_pipe[1], &byte, 1);
+        if (PyGILState_Check())
+        {
+            // The thread may be waiting for the GIL to finish a debug request.
+            py::gil_scoped_release release;
+            m_thread.join();
+        }
+        else
+        {
+            m_thread.join();
+        }
+    }
+
+    void control_thread::run()
+    {
+        while (!m_stop)
+        {
+            zmq::pollitem_t items[] = {{static_cast<void*>(m_router), 0, ZMQ_POLLIN, 0},
+                                       {static_cast<void*>(m_relay), 0, ZMQ_POLLIN, 0},
+                                       {nullptr, m_wake_pipe[0], ZMQ_POLLIN, 0},
+                                       {nullptr, m_adapter_fd, ZMQ_POLLIN, 0}};
+            int count = m_adapter_fd >= 0 ? 4 : 3;
+            if (zmq_poll(items, count, -1) < 0)
+            {
+                if (zmq_errno() == EINTR)
+                {
+                    continue;
+                }
+                std::cerr << "xaccel: control thread: zmq_poll failed: " << zmq_strerror(zmq_errno()) << std::endl;
+                return;
+            }
+            try
+            {
+                // Replies of the main thread go out unchanged (the last one,
+                // a shutdown_reply, may come together with the stop).
+                zmq::multipart_t reply;
+                while (reply.recv(m_relay, ZMQ_DONTWAIT))
+                {
+                    reply.send(m_router);
+                }
+                if (m_stop)
+                {
+                    break;
+                }
+                if (items[0].revents & ZMQ_POLLIN)
+                {
+                    zmq::multipart_t wire;
+                    while (!m_stop && wire.recv(m_router, ZMQ_DONTWAIT))
+                    {
+                        handle_request(wire);
+                        wire.clear();
+                    }
+                }
+                if (count == 4 && (items[3].revents & ZMQ_POLLIN))
+                {
+                    // debugpy sent something unasked (an event): publish it.
+                    call_debugger("on_adapter_readable");
+                }
+            }
+            catch (std::exception& e)
+            {
+                std::cerr << "xaccel: control thread: " << e.what() << std::endl;
+            }
+        }
+        p_python.reset();
+    }
+
+    void control_thread::handle_request(zmq::multipart_t& wire)
+    {
+        const std::string msg_type = peek_msg_type(wire);
+        // Interrupt and shutdown need this thread only while a debugger
+        // session exists (the main thread may be stopped at a breakpoint).
+        const bool served_here = msg_type == "debug_request" || msg_type == "kernel_info_request"
+                                 || (m_session_active
+                                     && (msg_type == "interrupt_request" || msg_type == "shutdown_request"));
+        if (!served_here)
+        {
+            // The main thread checks and answers it, as before.
+            wire.send(m_relay);
+            return;
+        }
+        zmq::multipart_t copy = wire.clone();
+        nl::json header;
+        std::vector<std::string> identities;
+        nl::json content;
+        try
+        {
+            xeus::xmessage msg = xeus::xzmq_serializer::deserialize(copy, *p_auth);
+            header = msg.header();
+            identities = msg.identities();
+            content = msg.content();
+        }
+        catch (std::exception& e)
+        {
+            std::cerr << "xaccel: rejected a message on control: " << e.what() << std::endl;
+            return;
+        }
+        if (!content.is_object())
+        {
+            std::cerr << "xaccel: ignored a malformed message on control: content is not a JSON object" << std::endl;
+            return;
+        }
+        if (msg_type == "shutdown_request")
+        {
+            // A thread stopped at a breakpoint must run on for the main
+            // thread to see the shutdown: end the debugger session first.
+            call_debugger("release");
+            wire.send(m_relay);
+            return;
+        }
+        publish("status", nl::json{{"execution_state", "busy"}}, header);
+        if (msg_type == "kernel_info_request")
+        {
+            send_reply(header, identities, "kernel_info_reply", p_core->kernel_info());
+        }
+        else if (msg_type == "interrupt_request")
+        {
+            serve_interrupt(header, identities);
+        }
+        else
+        {
+            serve_debug_request(header, identities, content);
+        }
+        publish("status", nl::json{{"execution_state", "idle"}}, header);
+    }
+
+    void control_thread::serve_interrupt(const nl::json& header, const std::vector<std::string>& identities)
+    {
+        // As SIGINT does: the main thread sees KeyboardInterrupt at its next
+        // check (Python also writes its wake-up fd, so the kernel's wait
+        // ends). Code stopped at a breakpoint is resumed by the debugger's
+        // SIGINT handler, on the main thread (debugger.py).
+        PyErr_SetInterrupt();
+        send_reply(header, identities, "interrupt_reply", nl::json{{"status", "ok"}});
+    }
+
+    void control_thread::serve_debug_request(const nl::json& header, const std::vector<std::string>& identities,
+                                             const nl::json& content)
+    {
+        m_debug_parent = header;
+        nl::json reply;
+        {
+            if (!p_python)
+            {
+                p_python = std::make_unique<python_state>();
+            }
+            py::gil_scoped_acquire gil;
+            try
+            {
+                py::object debugger = py::module_::import("xaccel_kernel.debugger").attr("control_side")();
+                m_debugger_loaded = true;
+                reply = to_json(debugger.attr("handle_request")(to_python(content)));
+            }
+            catch (py::error_already_set& e)
+            {
+                std::cerr << "xaccel: error handling debug_request: " << e.what() << std::endl;
+                reply = nl::json{{"type", "response"},
+                                 {"request_seq", content.value("seq", 0)},
+                                 {"command", content.value("command", std::string())},
+                                 {"success", false},
+                                 {"message", e.what()}};
+            }
+            refresh_debugger_state();
+        }
+        send_reply(header, identities, "debug_reply", std::move(reply));
+    }
+
+    bool control_thread::call_debugger(const char* method)
+    {
+        if (!m_debugger_loaded)
+        {
+            return false;
+        }
+        py::gil_scoped_acquire gil;
+        try
+        {
+            py::module_::import("xaccel_kernel.debugger").attr("control_side")().attr(method)();
+        }
+        catch (py::error_already_set& e)
+        {
+            std::cerr << "xaccel: debugger." << method << ": " << e.what() << std::endl;
+        }
+        refresh_debugger_state();
+        return true;
+    }
+
+    // With the GIL held.
+    void control_thread::refresh_debugger_state()
+    {
+        try
+        {
+            py::object debugger = py::module_::import("xaccel_kernel.debugger").attr("control_side")();
+            m_adapter_fd = debugger.attr("adapter_fd")().cast<int>();
+            m_session_active = debugger.attr("session_active")().cast<bool>();
+        }
+        catch (py::error_already_set& e)
+        {
+            std::cerr << "xaccel: debugger state: " << e.what() << std::endl;
+            m_adapter_fd = -1;
+            m_session_active = false;
+        }
+    }
+
+    void control_thread::send_reply(const nl::json& request_header, const std::vector<std::string>& identities,
+                                    const std::string& reply_type, nl::json content)
+    {
+        xeus::xmessage msg(identities, make_header(reply_type, p_core->session(), p_core->get_transport().username()),
+                           request_header, nl::json::object(), std::move(content), {});
+        zmq::multipart_t wire = xeus::xzmq_serializer::serialize(std::move(msg), *p_auth, m_error_handler);
+        wire.send(m_router);
+    }
+
+    void control_thread::publish(const std::string& msg_type, nl::json content, const nl::json& parent)
+    {
+        xeus::xpub_message msg("kernel." + msg_type,
+                               make_header(msg_type, p_core->session(), p_core->get_transport().username()), parent,
+                               nl::json::object(), std::move(content), {});
+        zmq::multipart_t wire = xeus::xzmq_serializer::serialize_iopub(std::move(msg), *p_auth, m_error_handler);
+        wire.send(m_publisher);
+    }
+
+    void control_thread::publish_debug_event(nl::json content)
+    {
+        publish("debug_event", std::move(content), m_debug_parent);
+    }
+}
+
+// Reached by the Python debugger, on the control thread only.
+PYBIND11_EMBEDDED_MODULE(_xaccel_control, m)
+{
+    m.doc() = "The native kernel's control thread, as the debugger sees it.";
+    m.def(
+        "publish_debug_event",
+        [](py::handle content)
+        {
+            if (xaccel::g_control == nullptr)
+            {
+                throw std::runtime_error("the control thread is not running");
+            }
+            xaccel::g_control->publish_debug_event(xaccel::to_json(content));
+        },
+        py::arg("content"), "Publish a debug_event on iopub.");
+}

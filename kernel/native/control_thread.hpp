@@ -1,0 +1,91 @@
+// The control channel's own thread (native build).
+//
+// The main thread runs user code and the asyncio loop. When that code stops
+// at a breakpoint, the main thread waits inside debugpy, yet the kernel must
+// keep answering control: the debugger's own requests, interrupt, shutdown,
+// kernel_info. So this thread owns the control ROUTER socket:
+//
+//   - debug_request is served here: the Python debugger (xaccel_kernel/
+//     debugger.py) talks to debugpy's adapter over TCP on this thread; debugpy
+//     serves stack, variables and evaluate from the stopped thread itself;
+//   - kernel_info_request and interrupt_request are served here (neither
+//     needs the main thread);
+//   - every other control message (shutdown, ...) is relayed unchanged over
+//     an inproc PAIR to the main thread, which still sees it on its
+//     "control" socket and answers through the same relay.
+//
+// Python is entered here only for debug requests and for an interrupt or a
+// shutdown while a debugger session exists; the GIL is taken just around
+// those calls and never held while this thread waits.
+#ifndef XACCEL_NATIVE_CONTROL_THREAD_HPP
+#define XACCEL_NATIVE_CONTROL_THREAD_HPP
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <xeus/xauthentication.hpp>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "../core/kernel_core.hpp"
+
+namespace xaccel
+{
+    class control_thread
+    {
+    public:
+        control_thread(zmq::context_t& context, std::unique_ptr<xeus::xauthentication> auth,
+                       nl::json::error_handler_t error_handler);
+        ~control_thread();
+
+        control_thread(const control_thread&) = delete;
+        control_thread& operator=(const control_thread&) = delete;
+
+        // Takes over `controller` (the bound control ROUTER socket) and
+        // leaves in its place the main thread's end of the relay.
+        void start(zmq::socket_t& controller, kernel_core& core);
+        // Joins the thread; safe to call with or without the GIL.
+        void stop();
+
+        // Publishes a debug_event (called by the Python debugger on this thread).
+        void publish_debug_event(nl::json content);
+
+    private:
+        void run();
+        void handle_request(zmq::multipart_t& wire);
+        void send_reply(const nl::json& request_header, const std::vector<std::string>& identities,
+                        const std::string& reply_type, nl::json content);
+        void publish(const std::string& msg_type, nl::json content, const nl::json& parent);
+        void serve_debug_request(const nl::json& header, const std::vector<std::string>& identities,
+                                 const nl::json& content);
+        void serve_interrupt(const nl::json& header, const std::vector<std::string>& identities);
+        // Calls a method of the Python debugger with the GIL; true if it ran.
+        bool call_debugger(const char* method);
+        void refresh_debugger_state();
+
+        zmq::context_t& m_context;
+        std::unique_ptr<xeus::xauthentication> p_auth;
+        nl::json::error_handler_t m_error_handler;
+        kernel_core* p_core = nullptr;
+
+        zmq::socket_t m_router;
+        zmq::socket_t m_relay;  // this thread's end of the relay to the main thread
+        zmq::socket_t m_publisher;
+        int m_wake_pipe[2] = {-1, -1};
+        std::thread m_thread;
+        std::atomic<bool> m_stop{false};
+
+        // Read and written on this thread only.
+        bool m_debugger_loaded = false;
+        bool m_session_active = false;
+        int m_adapter_fd = -1;
+        nl::json m_debug_parent = nl::json::object();
+
+        struct python_state;
+        std::unique_ptr<python_state> p_python;
+    };
+}
+
+#endif
