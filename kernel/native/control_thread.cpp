@@ -8,9 +8,6 @@
 #include <unistd.h>
 
 #include <pybind11/embed.h>
-#include <xeus/xmessage.hpp>
-#include <xeus/xmiddleware.hpp>
-#include <xeus/xzmq_serializer.hpp>
 #include <zmq_addon.hpp>
 
 #include "../core/json_python.hpp"
@@ -23,42 +20,6 @@ namespace xaccel
     {
         // The control thread of this process, for the `_xaccel_control` module.
         control_thread* g_control = nullptr;
-
-        const std::string delimiter = "<IDS|MSG>";
-
-        // Index of the <IDS|MSG> frame, or -1 (the layout is checked before
-        // xeus parses anything: its deserializer trusts the frame count).
-        long delimiter_index(const zmq::multipart_t& wire)
-        {
-            for (std::size_t i = 0; i < wire.size(); ++i)
-            {
-                const zmq::message_t& frame = wire[i];
-                if (frame.size() == delimiter.size()
-                    && std::equal(delimiter.begin(), delimiter.end(), static_cast<const char*>(frame.data())))
-                {
-                    return wire.size() - i - 1 >= 5 ? static_cast<long>(i) : -1;
-                }
-            }
-            return -1;
-        }
-
-        // The msg_type of an unverified message, to decide where it goes.
-        std::string peek_msg_type(const zmq::multipart_t& wire)
-        {
-            long at = delimiter_index(wire);
-            if (at < 0)
-            {
-                return {};
-            }
-            const zmq::message_t& frame = wire[static_cast<std::size_t>(at) + 2];
-            nl::json header = nl::json::parse(frame.to_string_view(), nullptr, false);
-            if (!header.is_object())
-            {
-                return {};
-            }
-            auto it = header.find("msg_type");
-            return it != header.end() && it->is_string() ? it->get<std::string>() : std::string();
-        }
     }
 
     // A Python thread state for this (non-Python) thread, made on first use
@@ -93,20 +54,15 @@ namespace xaccel
         }
     };
 
-    control_thread::control_thread(zmq::context_t& context, std::unique_ptr<xeus::xauthentication> auth,
-                                   nl::json::error_handler_t error_handler)
+    control_thread::control_thread(zmq::context_t& context, wire_codec& codec, iopub_publisher& iopub)
         : m_context(context)
-        , p_auth(std::move(auth))
-        , m_error_handler(error_handler)
-        , m_publisher(context, zmq::socket_type::pub)
+        , r_codec(codec)
+        , r_iopub(iopub)
     {
         if (pipe2(m_wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
         {
             throw std::runtime_error("cannot create the control thread's wake-up pipe");
         }
-        // A second publisher into xeus's iopub thread (one socket per thread).
-        m_publisher.set(zmq::sockopt::linger, xeus::get_socket_linger());
-        m_publisher.connect(xeus::get_publisher_end_point());
     }
 
     control_thread::~control_thread()
@@ -213,7 +169,22 @@ namespace xaccel
 
     void control_thread::handle_request(zmq::multipart_t& wire)
     {
-        const std::string msg_type = peek_msg_type(wire);
+        // Checked here, before anything parses it: the layout, size, whole
+        // signature, replays and nesting depth (wire_codec.hpp). The main
+        // thread checks a relayed message again, all but the replay.
+        zmq::multipart_t copy = wire.clone();
+        wire_codec::decoded result = r_codec.decode(copy, channel::control);
+        if (!result.problem.empty())
+        {
+            std::cerr << "xaccel: rejected a message on control: " << result.problem << std::endl;
+            if (result.trusted_header.is_object())
+            {
+                result.msg.header = std::move(result.trusted_header);
+                answer_rejected(result.msg, result.problem);
+            }
+            return;
+        }
+        const std::string msg_type = result.msg.msg_type();
         // Interrupt and shutdown need this thread only while a debugger
         // session exists (the main thread may be stopped at a breakpoint).
         const bool served_here = msg_type == "debug_request" || msg_type == "kernel_info_request"
@@ -221,27 +192,11 @@ namespace xaccel
                                      && (msg_type == "interrupt_request" || msg_type == "shutdown_request"));
         if (!served_here)
         {
-            // The main thread checks and answers it, as before.
+            // The main thread answers it, as before.
             wire.send(m_relay);
             return;
         }
-        zmq::multipart_t copy = wire.clone();
-        nl::json header;
-        std::vector<std::string> identities;
-        nl::json content;
-        try
-        {
-            xeus::xmessage msg = xeus::xzmq_serializer::deserialize(copy, *p_auth);
-            header = msg.header();
-            identities = msg.identities();
-            content = msg.content();
-        }
-        catch (std::exception& e)
-        {
-            std::cerr << "xaccel: rejected a message on control: " << e.what() << std::endl;
-            return;
-        }
-        if (!content.is_object())
+        if (!result.msg.content.is_object())
         {
             std::cerr << "xaccel: ignored a malformed message on control: content is not a JSON object" << std::endl;
             return;
@@ -254,6 +209,14 @@ namespace xaccel
             wire.send(m_relay);
             return;
         }
+        serve_here(std::move(result.msg));
+    }
+
+    void control_thread::serve_here(message request)
+    {
+        const nl::json& header = request.header;
+        const std::vector<std::string>& identities = request.identities;
+        const std::string msg_type = request.msg_type();
         publish("status", nl::json{{"execution_state", "busy"}}, header);
         if (msg_type == "kernel_info_request")
         {
@@ -265,9 +228,25 @@ namespace xaccel
         }
         else
         {
-            serve_debug_request(header, identities, content);
+            serve_debug_request(header, identities, request.content);
         }
         publish("status", nl::json{{"execution_state", "idle"}}, header);
+    }
+
+    void control_thread::answer_rejected(const message& request, const std::string& problem)
+    {
+        // As the main thread does (zmq_transport.cpp): a signed request whose
+        // other parts were rejected still gets an error reply and its busy/idle.
+        const std::string type = request.msg_type();
+        const std::string suffix = "_request";
+        if (type.size() <= suffix.size() || type.compare(type.size() - suffix.size(), suffix.size(), suffix) != 0)
+        {
+            return;
+        }
+        publish("status", nl::json{{"execution_state", "busy"}}, request.header);
+        send_reply(request.header, request.identities, type.substr(0, type.size() - suffix.size()) + "_reply",
+                   rejection_content(problem));
+        publish("status", nl::json{{"execution_state", "idle"}}, request.header);
     }
 
     void control_thread::serve_interrupt(const nl::json& header, const std::vector<std::string>& identities)
@@ -350,19 +329,21 @@ namespace xaccel
     void control_thread::send_reply(const nl::json& request_header, const std::vector<std::string>& identities,
                                     const std::string& reply_type, nl::json content)
     {
-        xeus::xmessage msg(identities, make_header(reply_type, p_core->session(), p_core->get_transport().username()),
-                           request_header, nl::json::object(), std::move(content), {});
-        zmq::multipart_t wire = xeus::xzmq_serializer::serialize(std::move(msg), *p_auth, m_error_handler);
-        wire.send(m_router);
+        message msg;
+        msg.identities = identities;
+        msg.header = make_header(reply_type, p_core->session(), p_core->get_transport().username());
+        msg.parent_header = request_header;
+        msg.content = std::move(content);
+        send_frames(m_router, r_codec.encode(msg));
     }
 
     void control_thread::publish(const std::string& msg_type, nl::json content, const nl::json& parent)
     {
-        xeus::xpub_message msg("kernel." + msg_type,
-                               make_header(msg_type, p_core->session(), p_core->get_transport().username()), parent,
-                               nl::json::object(), std::move(content), {});
-        zmq::multipart_t wire = xeus::xzmq_serializer::serialize_iopub(std::move(msg), *p_auth, m_error_handler);
-        wire.send(m_publisher);
+        message msg;
+        msg.header = make_header(msg_type, p_core->session(), p_core->get_transport().username());
+        msg.parent_header = parent;
+        msg.content = std::move(content);
+        r_iopub.publish(std::move(msg));
     }
 
     void control_thread::publish_debug_event(nl::json content)

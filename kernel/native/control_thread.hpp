@@ -25,19 +25,21 @@
 #include <string>
 #include <thread>
 
-#include <xeus/xauthentication.hpp>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
 #include "../core/kernel_core.hpp"
+#include "iopub_publisher.hpp"
+#include "wire_codec.hpp"
 
 namespace xaccel
 {
     class control_thread
     {
     public:
-        control_thread(zmq::context_t& context, std::unique_ptr<xeus::xauthentication> auth,
-                       nl::json::error_handler_t error_handler);
+        // Messages are checked and signed with the transport's `codec` (one
+        // replay history for every channel) and published through its iopub.
+        control_thread(zmq::context_t& context, wire_codec& codec, iopub_publisher& iopub);
         ~control_thread();
 
         control_thread(const control_thread&) = delete;
@@ -55,6 +57,8 @@ namespace xaccel
     private:
         void run();
         void handle_request(zmq::multipart_t& wire);
+        void serve_here(message request);
+        void answer_rejected(const message& request, const std::string& problem);
         void send_reply(const nl::json& request_header, const std::vector<std::string>& identities,
                         const std::string& reply_type, nl::json content);
         void publish(const std::string& msg_type, nl::json content, const nl::json& parent);
@@ -66,13 +70,12 @@ namespace xaccel
         void refresh_debugger_state();
 
         zmq::context_t& m_context;
-        std::unique_ptr<xeus::xauthentication> p_auth;
-        nl::json::error_handler_t m_error_handler;
+        wire_codec& r_codec;
+        iopub_publisher& r_iopub;
         kernel_core* p_core = nullptr;
 
         zmq::socket_t m_router;
         zmq::socket_t m_relay;  // this thread's end of the relay to the main thread
-        zmq::socket_t m_publisher;
         int m_wake_pipe[2] = {-1, -1};
         std::thread m_thread;
         std::atomic<bool> m_stop{false};

@@ -12,8 +12,7 @@
 
 #include <pybind11/pybind11.h>
 #include <xeus/xkernel.hpp>
-#include <xeus/xmessage.hpp>
-#include <xeus/xzmq_serializer.hpp>
+#include <xeus/xmiddleware.hpp>
 #include <zmq_addon.hpp>
 
 namespace py = pybind11;
@@ -22,56 +21,19 @@ namespace xaccel
 {
     namespace
     {
-        xeus::buffer_sequence to_xeus_buffers(const buffer_sequence& buffers)
+        // xeus 2.4.1 binds its own iopub publisher when the server is built;
+        // iopub_publisher replaces it, so xeus's is given a spare address
+        // and never started.
+        xeus::xconfiguration with_spare_iopub(xeus::xconfiguration config)
         {
-            xeus::buffer_sequence out;
-            out.reserve(buffers.size());
-            for (const auto& b : buffers)
-            {
-                out.emplace_back(b.begin(), b.end());
-            }
-            return out;
+            config.m_iopub_port = config.m_transport == "tcp" ? "0" : config.m_iopub_port + "-unused";
+            return config;
         }
 
-        // xeus's deserializer trusts the frame count (a short message aborts
-        // inside libzmq), so the layout is checked first: identities, the
-        // delimiter, signature, header, parent header, metadata, content.
-        void check_frames(const zmq::multipart_t& wire)
+        bool origin_has_no_reply(channel origin)
         {
-            static const std::string delimiter = "<IDS|MSG>";
-            for (std::size_t i = 0; i < wire.size(); ++i)
-            {
-                const zmq::message_t& frame = wire[i];
-                if (frame.size() == delimiter.size()
-                    && std::equal(delimiter.begin(), delimiter.end(), static_cast<const char*>(frame.data())))
-                {
-                    if (wire.size() - i - 1 < 5)
-                    {
-                        throw std::runtime_error("message has " + std::to_string(wire.size() - i - 1)
-                                                 + " frames after the delimiter, expected at least 5");
-                    }
-                    return;
-                }
-            }
-            throw std::runtime_error("message has no <IDS|MSG> delimiter");
+            return origin != channel::shell && origin != channel::control;
         }
-
-        // The protocol says an empty key disables signing; xeus 2.4.1 would
-        // still compute an HMAC with the empty key and reject every message.
-        class no_authentication final : public xeus::xauthentication
-        {
-            std::string sign_impl(const xeus::xraw_buffer&, const xeus::xraw_buffer&, const xeus::xraw_buffer&,
-                                  const xeus::xraw_buffer&) const override
-            {
-                return {};
-            }
-
-            bool verify_impl(const xeus::xraw_buffer&, const xeus::xraw_buffer&, const xeus::xraw_buffer&,
-                             const xeus::xraw_buffer&, const xeus::xraw_buffer&) const override
-            {
-                return true;
-            }
-        };
 
         // Runs Python's signal handlers now (SIGINT raises KeyboardInterrupt).
         void check_signals()
@@ -116,24 +78,19 @@ namespace xaccel
     }
 
     zmq_transport::zmq_transport(zmq::context_t& context, const xeus::xconfiguration& config)
-        : xeus::xserver_zmq(context, config, nl::json::error_handler_t::replace)
+        : xeus::xserver_zmq(context, with_spare_iopub(config), nl::json::error_handler_t::replace)
+        , m_codec(config.m_signature_scheme, config.m_key, wire_limits::from_environment())
         , m_username(xeus::get_user_name())
     {
-        if (config.m_key.empty())
+        // Two clients with one ZeroMQ identity: replies go to the newest
+        // connection, as with ipykernel.
+        for (zmq::socket_t* socket : {&m_shell, &m_controller, &m_stdin})
         {
-            p_auth = std::make_unique<no_authentication>();
+            socket->set(zmq::sockopt::router_handover, true);
         }
-        // The control thread signs with its own copy (no sharing across threads).
-        std::unique_ptr<xeus::xauthentication> control_auth;
-        if (config.m_key.empty())
-        {
-            control_auth = std::make_unique<no_authentication>();
-        }
-        else
-        {
-            control_auth = xeus::make_xauthentication(config.m_signature_scheme, config.m_key);
-        }
-        p_control = std::make_unique<control_thread>(context, std::move(control_auth), m_error_handler);
+        p_iopub = std::make_unique<iopub_publisher>(
+            context, xeus::get_end_point(config.m_transport, config.m_ip, config.m_iopub_port), m_codec);
+        p_control = std::make_unique<control_thread>(context, m_codec, *p_iopub);
         if (pipe2(m_signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
         {
             throw std::runtime_error("cannot create the signal wake-up pipe");
@@ -158,7 +115,6 @@ namespace xaccel
 
     void zmq_transport::start_channels()
     {
-        start_publisher_thread();
         start_heartbeat_thread();
         p_control->start(m_controller, *p_core);
         m_channels_started = true;
@@ -168,27 +124,29 @@ namespace xaccel
     {
         if (m_channels_started)
         {
-            m_channels_started = false;
+            // First: the control thread publishes through iopub.
             p_control->stop();
-            stop_channels();
+        }
+        p_iopub->stop(1000);
+        if (m_channels_started)
+        {
+            m_channels_started = false;
+            zmq::message_t request("stop", 4);
+            zmq::message_t answer;
+            m_heartbeat_controller.send(request, zmq::send_flags::none);
+            (void)m_heartbeat_controller.recv(answer);
         }
     }
 
     void zmq_transport::send(channel c, const message& routing, message reply)
     {
-        xeus::xmessage msg(routing.identities, std::move(reply.header), std::move(reply.parent_header),
-                           std::move(reply.metadata), std::move(reply.content), to_xeus_buffers(reply.buffers));
-        zmq::multipart_t wire = xeus::xzmq_serializer::serialize(std::move(msg), *p_auth, m_error_handler);
-        wire.send(c == channel::control ? m_controller : m_shell);
+        reply.identities = routing.identities;
+        send_frames(c == channel::control ? m_controller : m_shell, m_codec.encode(reply));
     }
 
     void zmq_transport::publish(message msg)
     {
-        std::string topic = "kernel." + msg.header.value("msg_type", std::string());
-        xeus::xpub_message pub(topic, std::move(msg.header), std::move(msg.parent_header), std::move(msg.metadata),
-                               std::move(msg.content), to_xeus_buffers(msg.buffers));
-        zmq::multipart_t wire = xeus::xzmq_serializer::serialize_iopub(std::move(pub), *p_auth, m_error_handler);
-        wire.send(m_publisher_pub);
+        p_iopub->publish(std::move(msg));
     }
 
     bool zmq_transport::receive(zmq::socket_t& socket, channel origin, message& out)
@@ -209,31 +167,54 @@ namespace xaccel
             }
             throw;
         }
-        try
+        // Control messages come through the control thread, which checked
+        // their signature for replays already (control_thread.hpp).
+        wire_codec::decoded result = m_codec.decode(wire, origin, origin != channel::control);
+        if (result.problem.empty())
         {
-            check_frames(wire);
-            xeus::xmessage msg = xeus::xzmq_serializer::deserialize(wire, *p_auth);
-            out.origin = origin;
-            out.identities = msg.identities();
-            out.header = msg.header();
-            out.parent_header = msg.parent_header();
-            out.metadata = msg.metadata();
-            out.content = msg.content();
-            out.buffers.clear();
-            for (const auto& b : msg.buffers())
-            {
-                out.buffers.emplace_back(b.begin(), b.end());
-            }
+            out = std::move(result.msg);
             return true;
         }
-        catch (std::exception& e)
+        // A wrong or replayed signature, a frame that is not a Jupyter
+        // message, or one too deep or too large to parse safely: logged, and
+        // the kernel goes on.
+        std::cerr << "xaccel: rejected a message on " << channel_name(origin) << ": " << result.problem << std::endl;
+        if (result.trusted_header.is_object())
         {
-            // A wrong signature or a frame that is not a Jupyter message: the
-            // sender gets nothing back, the kernel goes on.
-            std::cerr << "xaccel: rejected a message on " << channel_name(origin) << ": " << e.what() << std::endl;
-            out.header = nullptr;
-            return true;
+            result.msg.header = std::move(result.trusted_header);
+            answer_rejected(result.msg, result.problem);
         }
+        out.header = nullptr;
+        return true;
+    }
+
+    // A signed request whose header is sound but whose other parts were
+    // rejected still gets its reply (an error) and its busy/idle.
+    void zmq_transport::answer_rejected(const message& request, const std::string& problem)
+    {
+        std::string type = request.msg_type();
+        const std::string suffix = "_request";
+        if (p_core == nullptr || origin_has_no_reply(request.origin) || type.size() <= suffix.size()
+            || type.compare(type.size() - suffix.size(), suffix.size(), suffix) != 0)
+        {
+            return;
+        }
+        std::string reply_type = type.substr(0, type.size() - suffix.size()) + "_reply";
+        auto status = [&](const char* state)
+        {
+            message msg;
+            msg.header = make_header("status", p_core->session(), m_username);
+            msg.parent_header = request.header;
+            msg.content = nl::json{{"execution_state", state}};
+            publish(std::move(msg));
+        };
+        status("busy");
+        message reply;
+        reply.header = make_header(reply_type, p_core->session(), m_username);
+        reply.parent_header = request.header;
+        reply.content = rejection_content(problem);
+        send(request.origin, request, std::move(reply));
+        status("idle");
     }
 
     void zmq_transport::handle_control()
@@ -367,11 +348,7 @@ namespace xaccel
 
     nl::json zmq_transport::request_input(message request)
     {
-        std::vector<std::string> identities = request.identities;
-        xeus::xmessage msg(identities, std::move(request.header), std::move(request.parent_header),
-                           std::move(request.metadata), std::move(request.content), {});
-        zmq::multipart_t wire = xeus::xzmq_serializer::serialize(std::move(msg), *p_auth, m_error_handler);
-        wire.send(m_stdin);
+        send_frames(m_stdin, m_codec.encode(request));
 
         // Control stays served while waiting, so an interrupt_request or a
         // shutdown reaches a kernel blocked in input().

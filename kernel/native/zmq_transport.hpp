@@ -1,6 +1,8 @@
-// The native transport: xeus 2.4.1's ZeroMQ server (sockets, HMAC, iopub and
-// heartbeat threads) driven by the kernel's own single wait instead of
-// xeus's blocking loop, so the asyncio loop and the sockets share one poll.
+// The native transport: the shell, control and stdin sockets and the
+// heartbeat thread of xeus 2.4.1's ZeroMQ server, driven by the kernel's own
+// single wait instead of xeus's blocking loop, so the asyncio loop and the
+// sockets share one poll. The wire format (wire_codec) and iopub
+// (iopub_publisher) are the project's own; see README.md.
 #ifndef XACCEL_NATIVE_ZMQ_TRANSPORT_HPP
 #define XACCEL_NATIVE_ZMQ_TRANSPORT_HPP
 
@@ -14,6 +16,8 @@
 #include "../core/kernel_core.hpp"
 #include "../core/transport.hpp"
 #include "control_thread.hpp"
+#include "iopub_publisher.hpp"
+#include "wire_codec.hpp"
 
 namespace xaccel
 {
@@ -52,10 +56,13 @@ namespace xaccel
         bool receive(zmq::socket_t& socket, channel origin, message& out);
         void handle_control();
         void serve_one_before_engine(zmq::socket_t& socket, channel origin);
+        void answer_rejected(const message& request, const std::string& problem);
 
         int poll_items(zmq::pollitem_t* items, int count, long timeout_ms);
 
         kernel_core* p_core = nullptr;
+        wire_codec m_codec;
+        std::unique_ptr<iopub_publisher> p_iopub;
         // Read end / write end; Python's signal handler writes to the latter.
         int m_signal_pipe[2] = {-1, -1};
         std::string m_username;

@@ -3,7 +3,7 @@
 Writes are buffered and published at most once per flush interval while code
 runs, and at once when a cell ends or other output must keep its order. A
 write from another thread is handed to the loop thread, which alone talks to
-the core.
+the core, and is published on the same interval.
 
 Each write belongs to the request of the context it is made in (see
 parent.py): text of a background task keeps the cell that created the task as
@@ -81,7 +81,8 @@ class OutStream(io.TextIOBase):
             elif schedule:
                 self._schedule_later(FLUSH_INTERVAL, self._scheduled_flush)
         elif schedule:
-            self._schedule_threadsafe(self._scheduled_flush)
+            # Output of other threads is batched on the same interval.
+            self._schedule_threadsafe(self._schedule_later, FLUSH_INTERVAL, self._scheduled_flush)
         return len(text)
 
     def writelines(self, lines):

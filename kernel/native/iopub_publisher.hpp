@@ -1,0 +1,87 @@
+// The iopub channel: an XPUB socket that never drops a message silently.
+//
+// A plain PUB socket (xeus 2.4.1's, behind a thread hop with two high-water
+// marks of 1000) drops messages once a subscriber falls 1000 behind. Here the
+// socket is told not to drop (ZMQ_XPUB_NODROP): a send that would overflow a
+// subscriber's queue fails instead, and the message waits in a backlog that a
+// helper thread sends as readers catch up. While messages wait, stream
+// messages of the same stream and request are merged. The backlog is bounded
+// (XACCEL_IOPUB_BACKLOG_BYTES); past the bound, output is dropped with a
+// logged count, status messages never. XPUB cannot send to one subscriber
+// alone, so the slowest reader paces all; one that takes nothing for 10 s
+// stops holding the others back (logged).
+//
+// Publishing happens on the kernel's main thread; the fast path (nothing
+// waiting) sends directly, with no thread hop.
+#ifndef XACCEL_NATIVE_IOPUB_PUBLISHER_HPP
+#define XACCEL_NATIVE_IOPUB_PUBLISHER_HPP
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <zmq.hpp>
+
+#include "wire_codec.hpp"
+
+namespace xaccel
+{
+    class iopub_publisher
+    {
+    public:
+        iopub_publisher(zmq::context_t& context, const std::string& endpoint, const wire_codec& codec);
+        ~iopub_publisher();
+
+        iopub_publisher(const iopub_publisher&) = delete;
+        iopub_publisher& operator=(const iopub_publisher&) = delete;
+
+        void publish(message msg);
+
+        // Sends what waits, for at most `timeout_ms`, then stops the helper
+        // thread. Idempotent.
+        void stop(int timeout_ms);
+
+    private:
+        struct entry
+        {
+            wire_frames frames;
+            std::size_t bytes = 0;
+            bool is_status = false;
+            // Kept for stream messages only, to merge later ones into them.
+            std::unique_ptr<message> stream;
+        };
+
+        entry make_entry(message msg) const;
+        // Sends the whole message or nothing; false if a reader is full.
+        bool try_send(wire_frames& frames);
+        bool merge_into_last(message& msg);
+        void enqueue(entry e);
+        // Sends queued messages until one does not fit. Lock held.
+        void send_backlog();
+        void drain_subscriptions();
+        void send_past_stalled_reader();
+        void run();
+
+        zmq::socket_t m_socket;
+        const wire_codec& r_codec;
+        std::size_t m_max_backlog_bytes;
+
+        std::mutex m_mutex;
+        std::condition_variable m_wake;
+        std::condition_variable m_drained;
+        std::deque<entry> m_backlog;
+        std::size_t m_backlog_bytes = 0;
+        std::size_t m_dropped = 0;
+        unsigned m_sends_since_drain = 0;
+        bool m_stopping = false;
+        bool m_abandon = false;
+        std::chrono::steady_clock::time_point m_last_progress;
+        std::thread m_thread;
+    };
+}
+
+#endif
