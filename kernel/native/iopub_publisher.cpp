@@ -234,6 +234,24 @@ namespace xaccel
 
     void iopub_publisher::run()
     {
+        try
+        {
+            run_loop();
+        }
+        catch (std::exception& e)
+        {
+            // No exception may leave a thread; what waits is lost, loudly.
+            std::lock_guard<std::mutex> lock(m_mutex);
+            std::cerr << "xaccel: the iopub thread stopped: " << e.what() << "; " << m_backlog.size()
+                      << " message(s) not sent" << std::endl;
+            m_backlog.clear();
+            m_backlog_bytes = 0;
+            m_drained.notify_all();
+        }
+    }
+
+    void iopub_publisher::run_loop()
+    {
         std::unique_lock<std::mutex> lock(m_mutex);
         while (true)
         {

@@ -67,6 +67,7 @@ namespace xaccel
         void send_past_stalled_reader();
         void end_lossy_period();
         void run();
+        void run_loop();
 
         zmq::socket_t m_socket;
         const wire_codec& r_codec;
