@@ -16,6 +16,9 @@ namespace xaccel
         // A reader that takes nothing for this long no longer holds the
         // others back: the waiting messages go out, dropped for it alone.
         constexpr auto stall_limit = std::chrono::seconds(10);
+        // ... and ZeroMQ drops for full readers for this long afterwards, so
+        // a reader stalled for good delays the others once, not every time.
+        constexpr auto lossy_period = std::chrono::seconds(60);
         // Merging stops once a waiting stream message holds this much text.
         constexpr std::size_t max_merged_text = std::size_t(1) << 20;
 
@@ -167,6 +170,7 @@ namespace xaccel
     void iopub_publisher::publish(message msg)
     {
         std::lock_guard<std::mutex> lock(m_mutex);
+        end_lossy_period();
         if (!m_backlog.empty())
         {
             if (!merge_into_last(msg))
@@ -211,13 +215,42 @@ namespace xaccel
     void iopub_publisher::send_past_stalled_reader()
     {
         std::cerr << "xaccel: an iopub reader took nothing for " << stall_limit.count()
-                  << " s: the other readers get the waiting messages, the stalled one may miss them" << std::endl;
+                  << " s: for the next " << lossy_period.count()
+                  << " s the other readers get every message and a reader that is full misses some" << std::endl;
         m_socket.set(zmq::sockopt::xpub_nodrop, false);
+        m_lossy_until = std::chrono::steady_clock::now() + lossy_period;
+        m_lossy = true;
         send_backlog();
-        m_socket.set(zmq::sockopt::xpub_nodrop, true);
+    }
+
+    void iopub_publisher::end_lossy_period()
+    {
+        if (m_lossy && std::chrono::steady_clock::now() >= m_lossy_until)
+        {
+            m_socket.set(zmq::sockopt::xpub_nodrop, true);
+            m_lossy = false;
+        }
     }
 
     void iopub_publisher::run()
+    {
+        try
+        {
+            run_loop();
+        }
+        catch (std::exception& e)
+        {
+            // No exception may leave a thread; what waits is lost, loudly.
+            std::lock_guard<std::mutex> lock(m_mutex);
+            std::cerr << "xaccel: the iopub thread stopped: " << e.what() << "; " << m_backlog.size()
+                      << " message(s) not sent" << std::endl;
+            m_backlog.clear();
+            m_backlog_bytes = 0;
+            m_drained.notify_all();
+        }
+    }
+
+    void iopub_publisher::run_loop()
     {
         std::unique_lock<std::mutex> lock(m_mutex);
         while (true)

@@ -9,7 +9,8 @@
 // (XACCEL_IOPUB_BACKLOG_BYTES); past the bound, output is dropped with a
 // logged count, status messages never. XPUB cannot send to one subscriber
 // alone, so the slowest reader paces all; one that takes nothing for 10 s
-// stops holding the others back (logged).
+// stops holding the others back (logged): for the next 60 s ZeroMQ drops
+// for readers that are full, as a plain PUB socket would.
 //
 // Publishing happens on the kernel's main thread; the fast path (nothing
 // waiting) sends directly, with no thread hop.
@@ -64,7 +65,9 @@ namespace xaccel
         void send_backlog();
         void drain_subscriptions();
         void send_past_stalled_reader();
+        void end_lossy_period();
         void run();
+        void run_loop();
 
         zmq::socket_t m_socket;
         const wire_codec& r_codec;
@@ -80,6 +83,8 @@ namespace xaccel
         bool m_stopping = false;
         bool m_abandon = false;
         std::chrono::steady_clock::time_point m_last_progress;
+        std::chrono::steady_clock::time_point m_lossy_until;
+        bool m_lossy = false;
         std::thread m_thread;
     };
 }

@@ -124,3 +124,23 @@ def test_slow_subscriber_and_executing_client_get_every_output(shared_kernel):
     # The kernel serves on normally afterwards.
     reply, _ = execute(kc, "'after'")
     assert reply["status"] == "ok"
+
+
+@pytest.mark.timeout(DEADLINE + 60)
+def test_a_stalled_subscriber_does_not_hold_the_others_back(kernel):
+    """A subscriber that never reads paces everyone for 10 s at most; then the
+    executing client gets every output and the idle, and later cells too.
+    (Its own kernel: the kernel then drops for full readers for a minute.)"""
+    km, kc = kernel
+    stalled = _subscribe(km, kc)
+    try:
+        msg_id = kc.execute(CODE)
+        tally = Tally()
+        _read_client(kc, msg_id, tally, time.monotonic() + DEADLINE)
+        _check(tally, "the executing client")
+        assert kc.get_shell_msg(timeout=30)["content"]["status"] == "ok"
+        reply, outputs = execute(kc, "print('later')", timeout=60)
+        assert reply["status"] == "ok"
+        assert any(m["header"]["msg_type"] == "stream" and m["content"]["text"] == "later\n" for m in outputs)
+    finally:
+        stalled.close()
