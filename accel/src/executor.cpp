@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "accel/thread.hpp"
+
 namespace accel {
 
 std::size_t Executor::default_threads() {
@@ -19,7 +21,7 @@ Executor::Executor(std::size_t threads) {
 #if !defined(ACCEL_SINGLE_THREADED)
     if (threads == 0) threads = default_threads();
     threads_.reserve(threads);
-    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { worker_loop(); });
+    for (std::size_t i = 0; i < threads; ++i) threads_.push_back(start_thread([this] { worker_loop(); }));
 #else
     (void)threads;
 #endif

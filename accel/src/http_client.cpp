@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "accel/config.hpp"
+#include "accel/thread.hpp"
 
 #if !defined(ACCEL_SINGLE_THREADED) && !defined(ACCEL_NO_CURL)
 #include <curl/curl.h>
@@ -161,7 +162,7 @@ public:
         static CurlGlobal global;
         multi_ = curl_multi_init();
         curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
-        thread_ = std::thread([this] { io_loop(); });
+        thread_ = start_thread([this] { io_loop(); });
     }
     ~CurlBackend() override {
         shutdown();

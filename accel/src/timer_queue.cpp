@@ -3,12 +3,13 @@
 #include <utility>
 
 #include "accel/duration.hpp"
+#include "accel/thread.hpp"
 
 namespace accel {
 
 TimerQueue::TimerQueue() {
 #if !defined(ACCEL_SINGLE_THREADED)
-    thread_ = std::thread([this] { thread_loop(); });
+    thread_ = start_thread([this] { thread_loop(); });
 #endif
 }
 

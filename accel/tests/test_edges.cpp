@@ -263,3 +263,28 @@ TEST(Channel, ForEachValueSeesBufferedAndWaitingSenders) {
     EXPECT_EQ(n, 2);
     EXPECT_EQ(sum, 3);
 }
+
+#if !defined(ACCEL_SINGLE_THREADED)
+#include <csignal>
+#include <pthread.h>
+
+// The kernel unblocks SIGINT on its main thread only; runtime threads started
+// later (lazily, from that thread) must still never receive it.
+TEST(Threads, RuntimeThreadsBlockSignalsWhateverTheCreatorsMask) {
+    sigset_t none, old;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, &old);  // creator accepts everything
+    accel::Executor ex(1);
+    std::atomic<int> blocked{-1};
+    ex.submit([&] {
+        sigset_t cur;
+        pthread_sigmask(SIG_BLOCK, nullptr, &cur);
+        blocked = sigismember(&cur, SIGINT);
+    });
+    ASSERT_TRUE(eventually(ex, nullptr, [&] { return blocked.load() != -1; }));
+    EXPECT_EQ(blocked.load(), 1);
+    sigset_t after;
+    pthread_sigmask(SIG_SETMASK, &old, &after);
+    EXPECT_EQ(sigismember(&after, SIGINT), 0);  // the creator's mask is unchanged
+}
+#endif
