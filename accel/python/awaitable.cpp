@@ -14,64 +14,111 @@ namespace {
 
 PyTypeObject* g_type = nullptr;
 PyObject* g_ready_none = nullptr;
-PyObject* s_create_future = nullptr;
-PyObject* s_set_result = nullptr;
-PyObject* s_blocking = nullptr;
-PyObject* s_cancel = nullptr;
+PyObject* s_call_soon = nullptr;
+PyObject* s_context = nullptr;
+PyObject* s_call_exception_handler = nullptr;
+PyObject* g_get_running_loop = nullptr;
 
 AwaitableObject* alloc_awaitable() {
     auto* aw = PyObject_GC_New(AwaitableObject, g_type);
     if (!aw) return nullptr;
     aw->weakreflist = nullptr;
-    aw->loop = aw->fut = aw->result = aw->extra = nullptr;
+    aw->loop = aw->callbacks = aw->result = aw->extra = aw->cancel_msg = nullptr;
     aw->state = AwState::Pending;
+    aw->blocking = 0;
     aw->detached = false;
+    aw->log_unretrieved = false;
+    aw->retrieved = false;
     new (&aw->cpp) AwaitableCpp();
     PyObject_GC_Track(aw);
     return aw;
 }
 
+// The loop that runs done callbacks: the awaitable's own, else (created
+// already done, e.g. sleep(0)) the running loop. New reference or nullptr+error.
+PyObject* callback_loop(AwaitableObject* aw) {
+    if (aw->loop) {
+        Py_INCREF(aw->loop);
+        return aw->loop;
+    }
+    PyObject* loop = PyObject_CallNoArgs(g_get_running_loop);
+    if (loop == Py_None) {
+        Py_DECREF(loop);
+        PyErr_SetString(PyExc_RuntimeError,
+                        "this accel awaitable was created already complete, outside any event loop, and there "
+                        "is no running event loop to schedule callbacks on");
+        return nullptr;
+    }
+    return loop;
+}
+
+// loop.call_soon(fn, aw, context=ctx), like asyncio.Future does.
+int schedule_callback(PyObject* loop, PyObject* fn, PyObject* ctx, AwaitableObject* aw) {
+    PyObject* args[] = {loop, fn, reinterpret_cast<PyObject*>(aw), ctx};
+    PyObject* names = nullptr;
+    Py_ssize_t nargs = 3;
+    if (ctx && ctx != Py_None) {
+        names = PyTuple_Pack(1, s_context);
+        if (!names) return -1;
+    }
+    PyObject* r = PyObject_VectorcallMethod(s_call_soon, args, nargs, names);
+    Py_XDECREF(names);
+    if (!r) return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
 // Runs the done callbacks exactly once; they may drop the last reference.
 void finish(AwaitableObject* aw) {
-    if (aw->fut) {
-        PyObject* fut = aw->fut;
-        aw->fut = nullptr;
-        PyObject* r = PyObject_CallMethodOneArg(fut, s_set_result, Py_None);
-        if (!r) PyErr_Clear();  // the future was cancelled by its Task: fine
-        Py_XDECREF(r);
-        Py_DECREF(fut);
-    }
     aw->cpp.on_cancel = nullptr;
     if (aw->cpp.op) {
         aw->cpp.op->owner = nullptr;
         aw->cpp.op.reset();
     }
-    if (aw->cpp.done_callbacks.empty()) return;
-    auto cbs = std::move(aw->cpp.done_callbacks);
-    aw->cpp.done_callbacks.clear();
     Py_INCREF(aw);
-    for (auto& cb : cbs) {
-        // Callbacks call into Python through pybind11; an error there must not
-        // unwind through the C frames above us.
-        try {
-            cb(aw);
-        } catch (py::error_already_set& e) {
-            e.restore();
-            PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(aw));
-        } catch (std::exception& e) {
-            PyErr_SetString(PyExc_RuntimeError, e.what());
-            PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(aw));
+    if (PyObject* cbs = aw->callbacks) {
+        aw->callbacks = nullptr;
+        PyObject* loop = callback_loop(aw);
+        for (Py_ssize_t i = 0; loop && i < PyList_GET_SIZE(cbs); ++i) {
+            PyObject* item = PyList_GET_ITEM(cbs, i);
+            // A closed loop cannot run callbacks any more: nobody waits there.
+            if (schedule_callback(loop, PyTuple_GET_ITEM(item, 0), PyTuple_GET_ITEM(item, 1), aw) < 0)
+                PyErr_Clear();
         }
+        if (!loop) PyErr_Clear();
+        Py_XDECREF(loop);
+        Py_DECREF(cbs);
     }
-    cbs.clear();
+    if (!aw->cpp.done_callbacks.empty()) {
+        auto cbs = std::move(aw->cpp.done_callbacks);
+        aw->cpp.done_callbacks.clear();
+        for (auto& cb : cbs) {
+            // Callbacks call into Python through pybind11; an error there must not
+            // unwind through the C frames above us.
+            try {
+                cb(aw);
+            } catch (py::error_already_set& e) {
+                e.restore();
+                PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(aw));
+            } catch (std::exception& e) {
+                PyErr_SetString(PyExc_RuntimeError, e.what());
+                PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(aw));
+            }
+        }
+        cbs.clear();
+    }
     Py_DECREF(aw);
 }
 
 void raise_stored(AwaitableObject* aw) {
     if (aw->state == AwState::Cancelled && !aw->result) {
-        PyErr_SetNone(cancelled_error_type());
+        if (aw->cancel_msg)
+            PyErr_SetObject(cancelled_error_type(), aw->cancel_msg);
+        else
+            PyErr_SetNone(cancelled_error_type());
         return;
     }
+    aw->retrieved = true;
     PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(aw->result)), aw->result);
 }
 
@@ -115,25 +162,11 @@ PySendResult aw_send_impl(AwaitableObject* aw, PyObject** out) {
         case AwState::Pending:
             break;
     }
-    if (!aw->loop) {
-        PyErr_SetString(PyExc_RuntimeError, "accel awaitable has no event loop");
-        *out = nullptr;
-        return PYGEN_ERROR;
-    }
-    if (!aw->fut) {
-        aw->fut = PyObject_CallMethodNoArgs(aw->loop, s_create_future);
-        if (!aw->fut) {
-            *out = nullptr;
-            return PYGEN_ERROR;
-        }
-    }
-    // Same protocol as asyncio.Future.__await__: tell the Task to wait on it.
-    if (PyObject_SetAttr(aw->fut, s_blocking, Py_True) < 0) {
-        *out = nullptr;
-        return PYGEN_ERROR;
-    }
-    Py_INCREF(aw->fut);
-    *out = aw->fut;
+    // Same protocol as asyncio.Future.__await__: yield ourselves with
+    // _asyncio_future_blocking set; the Task calls add_done_callback.
+    aw->blocking = 1;
+    Py_INCREF(aw);
+    *out = reinterpret_cast<PyObject*>(aw);
     return PYGEN_NEXT;
 }
 
@@ -166,41 +199,6 @@ PyObject* aw_await(PyObject* self) {
     return self;
 }
 
-PyObject* aw_send_method(PyObject* self, PyObject* arg) {
-    (void)arg;
-    return aw_iternext(self);
-}
-
-// Task cancellation arrives here (yield-from delegates throw to us): stop
-// the C++ work, then let the exception propagate into the coroutine.
-PyObject* aw_throw(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-    auto* aw = reinterpret_cast<AwaitableObject*>(self);
-    if (nargs < 1 || nargs > 3) {
-        PyErr_SetString(PyExc_TypeError, "throw expected 1 to 3 arguments");
-        return nullptr;
-    }
-    if (aw->state == AwState::Pending) awaitable_cancel(aw);
-    PyObject* typ = args[0];
-    PyObject* val = nargs > 1 ? args[1] : nullptr;
-    if (PyExceptionInstance_Check(typ)) {
-        PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(typ)), typ);
-    } else if (PyExceptionClass_Check(typ)) {
-        if (val && val != Py_None)
-            PyErr_SetObject(typ, val);
-        else
-            PyErr_SetNone(typ);
-    } else {
-        PyErr_SetString(PyExc_TypeError, "exceptions must be classes or instances deriving from BaseException");
-    }
-    return nullptr;
-}
-
-PyObject* aw_close(PyObject* self, PyObject*) {
-    auto* aw = reinterpret_cast<AwaitableObject*>(self);
-    if (aw->state == AwState::Pending) awaitable_cancel(aw);
-    Py_RETURN_NONE;
-}
-
 PyObject* aw_done(PyObject* self, PyObject*) {
     return PyBool_FromLong(reinterpret_cast<AwaitableObject*>(self)->state != AwState::Pending);
 }
@@ -209,9 +207,16 @@ PyObject* aw_cancelled(PyObject* self, PyObject*) {
     return PyBool_FromLong(reinterpret_cast<AwaitableObject*>(self)->state == AwState::Cancelled);
 }
 
-PyObject* aw_cancel(PyObject* self, PyObject*) {
+PyObject* aw_cancel(PyObject* self, PyObject* args, PyObject* kwargs) {
+    static const char* kwlist[] = {"msg", nullptr};
+    PyObject* msg = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:cancel", const_cast<char**>(kwlist), &msg)) return nullptr;
     auto* aw = reinterpret_cast<AwaitableObject*>(self);
     if (aw->state != AwState::Pending) Py_RETURN_FALSE;
+    if (msg != Py_None) {
+        Py_INCREF(msg);
+        Py_XSETREF(aw->cancel_msg, msg);
+    }
     awaitable_cancel(aw);
     Py_RETURN_TRUE;
 }
@@ -241,11 +246,88 @@ PyObject* aw_exception(PyObject* self, PyObject*) {
         return nullptr;
     }
     if (aw->state == AwState::Error) {
+        aw->retrieved = true;
         Py_INCREF(aw->result);
         return aw->result;
     }
     Py_RETURN_NONE;
 }
+
+PyObject* aw_add_done_callback(PyObject* self, PyObject* args, PyObject* kwargs) {
+    static const char* kwlist[] = {"fn", "context", nullptr};
+    PyObject* fn = nullptr;
+    PyObject* ctx = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$O:add_done_callback", const_cast<char**>(kwlist), &fn, &ctx))
+        return nullptr;
+    if (!PyCallable_Check(fn)) {
+        PyErr_Format(PyExc_TypeError, "add_done_callback(): fn must be callable, not %.100s", Py_TYPE(fn)->tp_name);
+        return nullptr;
+    }
+    auto* aw = reinterpret_cast<AwaitableObject*>(self);
+    if (ctx == Py_None) {
+        ctx = PyContext_CopyCurrent();
+        if (!ctx) return nullptr;
+    } else {
+        Py_INCREF(ctx);
+    }
+    PyObject* ctx_ref = ctx;  // owned
+    if (aw->state != AwState::Pending) {
+        PyObject* loop = callback_loop(aw);
+        int rc = loop ? schedule_callback(loop, fn, ctx_ref, aw) : -1;
+        Py_XDECREF(loop);
+        Py_DECREF(ctx_ref);
+        if (rc < 0) return nullptr;
+        Py_RETURN_NONE;
+    }
+    if (!aw->callbacks) {
+        aw->callbacks = PyList_New(0);
+        if (!aw->callbacks) {
+            Py_DECREF(ctx_ref);
+            return nullptr;
+        }
+    }
+    PyObject* item = PyTuple_Pack(2, fn, ctx_ref);
+    Py_DECREF(ctx_ref);
+    if (!item) return nullptr;
+    int rc = PyList_Append(aw->callbacks, item);
+    Py_DECREF(item);
+    if (rc < 0) return nullptr;
+    Py_RETURN_NONE;
+}
+
+PyObject* aw_remove_done_callback(PyObject* self, PyObject* fn) {
+    auto* aw = reinterpret_cast<AwaitableObject*>(self);
+    Py_ssize_t removed = 0;
+    if (aw->callbacks) {
+        PyObject* keep = PyList_New(0);
+        if (!keep) return nullptr;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(aw->callbacks); ++i) {
+            PyObject* item = PyList_GET_ITEM(aw->callbacks, i);
+            int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(item, 0), fn, Py_EQ);
+            if (eq < 0) {
+                Py_DECREF(keep);
+                return nullptr;
+            }
+            if (eq) {
+                ++removed;
+            } else if (PyList_Append(keep, item) < 0) {
+                Py_DECREF(keep);
+                return nullptr;
+            }
+        }
+        Py_SETREF(aw->callbacks, keep);
+    }
+    return PyLong_FromSsize_t(removed);
+}
+
+// asyncio.gather reads these on its children (3.11: tasks.py _done_callback).
+PyObject* aw_make_cancelled_error(PyObject* self, PyObject*) {
+    auto* aw = reinterpret_cast<AwaitableObject*>(self);
+    return aw->cancel_msg ? PyObject_CallOneArg(cancelled_error_type(), aw->cancel_msg)
+                          : PyObject_CallNoArgs(cancelled_error_type());
+}
+
+PyObject* aw_get_loop(PyObject* self, PyObject*) { return callback_loop(reinterpret_cast<AwaitableObject*>(self)); }
 
 PyObject* aw_repr(PyObject* self) {
     static const char* names[] = {"pending", "finished", "failed", "cancelled"};
@@ -257,23 +339,44 @@ int aw_traverse(PyObject* self, visitproc visit, void* arg) {
     auto* aw = reinterpret_cast<AwaitableObject*>(self);
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(aw->loop);
-    Py_VISIT(aw->fut);
+    Py_VISIT(aw->callbacks);
     Py_VISIT(aw->result);
     Py_VISIT(aw->extra);
+    Py_VISIT(aw->cancel_msg);
     return 0;
 }
 
 int aw_clear(PyObject* self) {
     auto* aw = reinterpret_cast<AwaitableObject*>(self);
     Py_CLEAR(aw->loop);
-    Py_CLEAR(aw->fut);
+    Py_CLEAR(aw->callbacks);
     Py_CLEAR(aw->result);
     Py_CLEAR(aw->extra);
+    Py_CLEAR(aw->cancel_msg);
     return 0;
+}
+
+// PEP 442 finalizer: a spawn() handle whose exception nobody retrieved is
+// reported through the loop's exception handler, like asyncio's "Task
+// exception was never retrieved".
+void aw_finalize(PyObject* self) {
+    auto* aw = reinterpret_cast<AwaitableObject*>(self);
+    if (!aw->log_unretrieved || aw->retrieved || aw->state != AwState::Error || !aw->loop || !aw->result) return;
+    aw->log_unretrieved = false;
+    PyObject *et, *ev, *etb;
+    PyErr_Fetch(&et, &ev, &etb);
+    PyObject* ctx = Py_BuildValue("{s:s,s:O,s:O}", "message", "accel.spawn() exception was never retrieved",
+                                  "exception", aw->result, "future", self);
+    PyObject* r = ctx ? PyObject_CallMethodOneArg(aw->loop, s_call_exception_handler, ctx) : nullptr;
+    if (!r) PyErr_WriteUnraisable(self);
+    Py_XDECREF(r);
+    Py_XDECREF(ctx);
+    PyErr_Restore(et, ev, etb);
 }
 
 void aw_dealloc(PyObject* self) {
     auto* aw = reinterpret_cast<AwaitableObject*>(self);
+    if (PyObject_CallFinalizerFromDealloc(self) < 0) return;  // resurrected
     PyObject_GC_UnTrack(self);
     if (aw->weakreflist) PyObject_ClearWeakRefs(self);
     // Abandoned while pending (e.g. its coroutine was dropped): stop the
@@ -288,23 +391,37 @@ void aw_dealloc(PyObject* self) {
 }
 
 PyMethodDef aw_methods[] = {
-    {"send", aw_send_method, METH_O, "Coroutine protocol: resume the await."},
-    {"throw", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(aw_throw)), METH_FASTCALL,
-     "Coroutine protocol: raise inside the await (cancels the underlying work)."},
-    {"close", aw_close, METH_NOARGS, "Cancel the underlying work if still pending."},
-    {"done", aw_done, METH_NOARGS, "True once the result, an exception or a cancellation is set."},
-    {"cancelled", aw_cancelled, METH_NOARGS, "True if it was cancelled."},
-    {"cancel", aw_cancel, METH_NOARGS,
+    {"done", aw_done, METH_NOARGS, "done($self, /)\n--\n\nTrue once the result, an exception or a cancellation is set."},
+    {"cancelled", aw_cancelled, METH_NOARGS, "cancelled($self, /)\n--\n\nTrue if it was cancelled."},
+    {"cancel", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(aw_cancel)), METH_VARARGS | METH_KEYWORDS,
+     "cancel($self, /, msg=None)\n--\n\n"
      "Cancel the underlying C++ or Python work (timer removed, transfer aborted, queued job dropped).\n"
-     "Returns False if already done."},
-    {"result", aw_result, METH_NOARGS, "Return the result or raise its exception (InvalidStateError if pending)."},
-    {"exception", aw_exception, METH_NOARGS, "Return the exception (or None); raises CancelledError if cancelled."},
+     "Returns False if already done. Awaiting then raises CancelledError(msg)."},
+    {"result", aw_result, METH_NOARGS,
+     "result($self, /)\n--\n\nReturn the result or raise its exception (InvalidStateError if pending)."},
+    {"exception", aw_exception, METH_NOARGS,
+     "exception($self, /)\n--\n\nReturn the exception (or None); raises CancelledError if cancelled."},
+    {"add_done_callback", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(aw_add_done_callback)),
+     METH_VARARGS | METH_KEYWORDS,
+     "add_done_callback($self, fn, /, *, context=None)\n--\n\n"
+     "Like asyncio.Future.add_done_callback: fn(awaitable) is scheduled with loop.call_soon once done."},
+    {"remove_done_callback", aw_remove_done_callback, METH_O,
+     "remove_done_callback($self, fn, /)\n--\n\nRemove every registration of fn; returns how many."},
+    {"_make_cancelled_error", aw_make_cancelled_error, METH_NOARGS,
+     "_make_cancelled_error($self, /)\n--\n\nThe CancelledError to raise (asyncio.Future protocol)."},
+    {"get_loop", aw_get_loop, METH_NOARGS,
+     "get_loop($self, /)\n--\n\nThe event loop this awaitable is bound to (the running loop for one created "
+     "already complete)."},
     {nullptr, nullptr, 0, nullptr}};
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
 PyMemberDef aw_members[] = {
     {"__weaklistoffset__", T_PYSSIZET, offsetof(AwaitableObject, weakreflist), READONLY, nullptr},
+    {"_asyncio_future_blocking", T_BOOL, offsetof(AwaitableObject, blocking), 0,
+     "asyncio's Task protocol flag (makes asyncio.isfuture() true)."},
+    {"_cancel_message", T_OBJECT, offsetof(AwaitableObject, cancel_msg), READONLY,
+     "Message given to cancel(), or None (read by asyncio.gather)."},
     {nullptr, 0, 0, 0, nullptr}};
 #pragma GCC diagnostic pop
 
@@ -357,12 +474,6 @@ void awaitable_cancel(AwaitableObject* aw) {
     Py_INCREF(aw);
     aw->state = AwState::Cancelled;
     cancel_work(aw);
-    if (aw->fut) {
-        PyObject* r = PyObject_CallMethodNoArgs(aw->fut, s_cancel);
-        if (!r) PyErr_Clear();
-        Py_XDECREF(r);
-        Py_CLEAR(aw->fut);
-    }
     finish(aw);
     Py_DECREF(aw);
 }
@@ -390,7 +501,7 @@ std::pair<py::object, std::shared_ptr<PyOp>> PyOp::create(PyObject* loop, Conver
 PyOp::~PyOp() {
     // Normally released in run_on_loop; this is the safety net for ops that
     // were never delivered (e.g. dropped at interpreter shutdown).
-    if (has_view || call_target || call_args || call_kwargs || call_result || call_exc || on_loop) {
+    if (has_view || call_target || call_args || call_kwargs || call_result || call_exc || call_context || on_loop) {
         if (Py_IsInitialized()) {
             py::gil_scoped_acquire gil;
             release_python();
@@ -408,6 +519,7 @@ void PyOp::release_python() {
     Py_CLEAR(call_kwargs);
     Py_CLEAR(call_result);
     Py_CLEAR(call_exc);
+    Py_CLEAR(call_context);
     on_loop = nullptr;
 }
 
@@ -511,6 +623,7 @@ std::function<void()> listen(py::handle child, PyObject* loop, Listener fn) {
 void init_awaitable(py::module_& m) {
     static PyType_Slot slots[] = {
         {Py_tp_dealloc, reinterpret_cast<void*>(aw_dealloc)},
+        {Py_tp_finalize, reinterpret_cast<void*>(aw_finalize)},
         {Py_tp_traverse, reinterpret_cast<void*>(aw_traverse)},
         {Py_tp_clear, reinterpret_cast<void*>(aw_clear)},
         {Py_tp_iter, reinterpret_cast<void*>(PyObject_SelfIter)},
@@ -521,20 +634,22 @@ void init_awaitable(py::module_& m) {
         {Py_am_send, reinterpret_cast<void*>(aw_am_send)},
         {Py_tp_members, aw_members},
         {Py_tp_doc, const_cast<char*>(
-            "Result of an accel operation. Await it from any asyncio event loop; it is resolved\n"
-            "thread-safely on the loop that created it. Awaiting a finished one returns at once\n"
-            "without yielding. Cancelling the awaiting Task cancels the underlying work.\n"
-            "Also future-like: done(), cancelled(), cancel(), result(), exception().")},
+            "Result of an accel operation, bound to the event loop running when it was created\n"
+            "and resolved there thread-safely. It is asyncio-Future-compatible (asyncio.isfuture()\n"
+            "is true): await it, or pass it to asyncio.wait, ensure_future, shield, wait_for,\n"
+            "gather. Awaiting a finished one returns at once without yielding. Cancelling the\n"
+            "awaiting Task cancels the underlying work.")},
         {0, nullptr}};
     static PyType_Spec spec = {"accel.Awaitable", sizeof(AwaitableObject), 0,
                                Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, slots};
     auto* type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&spec));
     if (!type) throw py::error_already_set();
     g_type = type;
-    s_create_future = PyUnicode_InternFromString("create_future");
-    s_set_result = PyUnicode_InternFromString("set_result");
-    s_blocking = PyUnicode_InternFromString("_asyncio_future_blocking");
-    s_cancel = PyUnicode_InternFromString("cancel");
+    s_call_soon = PyUnicode_InternFromString("call_soon");
+    s_context = PyUnicode_InternFromString("context");
+    s_call_exception_handler = PyUnicode_InternFromString("call_exception_handler");
+    g_get_running_loop =
+        py::module_::import("asyncio").attr("_get_running_loop").cast<py::object>().release().ptr();
     g_ready_none = reinterpret_cast<PyObject*>(awaitable_done(Py_None));
     m.add_object("Awaitable", py::reinterpret_borrow<py::object>(reinterpret_cast<PyObject*>(type)));
 }

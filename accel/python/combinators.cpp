@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "accel/duration.hpp"
 #include "internal.hpp"
 
 namespace accel::binding {
@@ -34,6 +35,7 @@ struct WeakAw {
 struct GatherState {
     py::list results;
     std::vector<std::function<void()>> cancel_children;
+    std::vector<py::object> accel_children;  // to detach them after a failure
     std::size_t remaining = 0;
     bool return_exceptions = false;
     std::unique_ptr<WeakAw> self;
@@ -54,14 +56,22 @@ py::object gather(py::args aws, bool return_exceptions) {
     st->remaining = aws.size();
     st->return_exceptions = return_exceptions;
     st->self = std::make_unique<WeakAw>(g);
-    std::weak_ptr<GatherState> weak = st;
     for (std::size_t i = 0; i < aws.size(); ++i) {
         auto cancel = listen(aws[i], loop.ptr(), [st, i](bool ok, py::handle value, bool cancelled) {
             AwaitableObject* gw = st->self ? st->self->get() : nullptr;
             if (!gw || gw->state != AwState::Pending) return;
             if (!ok && !st->return_exceptions) {
-                // Like asyncio.gather: the first failure propagates, others keep running.
+                // Like asyncio.gather: the first failure propagates and the others
+                // keep running. Pending accel children are detached: dropping them
+                // no longer cancels their work (Python children are asyncio Tasks).
+                for (auto& c : st->accel_children) {
+                    auto* a = reinterpret_cast<AwaitableObject*>(c.ptr());
+                    if (a->state == AwState::Pending) a->detached = true;
+                }
+                auto drop_refs = std::move(st->cancel_children);
+                auto drop_children = std::move(st->accel_children);
                 st->cancel_children.clear();
+                st->accel_children.clear();
                 if (cancelled) {
                     py::object e = py::reinterpret_steal<py::object>(PyObject_CallNoArgs(cancelled_error_type()));
                     awaitable_set_exception(gw, e.ptr());
@@ -78,10 +88,12 @@ py::object gather(py::args aws, bool return_exceptions) {
             }
             if (--st->remaining == 0) {
                 st->cancel_children.clear();
+                st->accel_children.clear();
                 awaitable_set_result(gw, st->results.ptr());
             }
         });
         st->cancel_children.push_back(std::move(cancel));
+        if (is_accel_awaitable(aws[i].ptr())) st->accel_children.push_back(aws[i]);
     }
     auto* gw = reinterpret_cast<AwaitableObject*>(g.ptr());
     if (gw->state == AwState::Pending) gw->cpp.on_cancel = [st] { st->cancel_all(); };
@@ -103,9 +115,15 @@ struct TimeoutState {
 };
 
 py::object timeout(py::object aw, py::object seconds_obj) {
-    bool no_limit = seconds_obj.is_none();
-    double seconds = no_limit ? 0.0 : seconds_obj.cast<double>();
-    if (!no_limit && std::isnan(seconds)) throw py::value_error("timeout must not be NaN");
+    double seconds = 0.0;
+    // None, inf and huge values: no limit. <= 0: expires at once unless the
+    // awaitable is already done (like asyncio.wait_for(aw, 0)).
+    bool no_limit = !args::optional_seconds(seconds_obj, "accel.timeout()", "seconds", seconds) || is_never(seconds);
+    if (!is_accel_awaitable(aw.ptr()) && !PyCoro_CheckExact(aw.ptr()) && !py::hasattr(aw, "__await__")) {
+        PyErr_Format(PyExc_TypeError, "accel.timeout(): awaitable must be an awaitable, not '%.100s'",
+                     Py_TYPE(aw.ptr())->tp_name);
+        throw py::error_already_set();
+    }
     auto loop = loop_or_throw("accel.timeout()");
     py::object t = steal(awaitable_pending(loop.ptr()));
     auto st = std::make_shared<TimeoutState>();
@@ -169,8 +187,9 @@ py::object timeout(py::object aw, py::object seconds_obj) {
     return t;
 }
 
-// spawn(callable, *args, **kwargs): the job runs on a worker thread and takes
-// the GIL only for the call itself.
+// spawn(callable, *args, **kwargs): the job runs on a thread of the blocking
+// pool (not the CPU pool of sha256/compress/sum_f64) and takes the GIL only
+// for the call itself, inside a copy of the caller's contextvars.
 PyObject* convert_call(PyOp& op, AwaitableObject*) {
     if (op.call_exc) {
         PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(op.call_exc)), op.call_exc);
@@ -188,6 +207,18 @@ py::handle spawned() {
     return s;
 }
 
+// The runtime owns the handle until the work ends (no lost tasks); then an
+// exception nobody retrieves is reported when the handle is freed.
+void own_until_done(py::handle h) {
+    auto* hw = reinterpret_cast<AwaitableObject*>(h.ptr());
+    hw->detached = true;
+    hw->log_unretrieved = true;
+    if (PySet_Add(spawned().ptr(), h.ptr()) < 0) throw py::error_already_set();
+    awaitable_add_done_callback(hw, [](AwaitableObject* w) {
+        if (PySet_Discard(spawned().ptr(), reinterpret_cast<PyObject*>(w)) < 0) PyErr_Clear();
+    });
+}
+
 py::object spawn(py::object target, py::args args, py::kwargs kwargs) {
     auto loop = loop_or_throw("accel.spawn()");
     bool awaitable = PyCoro_CheckExact(target.ptr()) || is_accel_awaitable(target.ptr()) ||
@@ -196,36 +227,53 @@ py::object spawn(py::object target, py::args args, py::kwargs kwargs) {
         if (args.size() || kwargs.size()) throw py::type_error("accel.spawn(awaitable) takes no extra arguments");
         py::object h = steal(awaitable_pending(loop.ptr()));
         auto* hw = reinterpret_cast<AwaitableObject*>(h.ptr());
-        hw->detached = true;
-        // The runtime owns the handle until the work ends (no lost tasks).
-        PySet_Add(spawned().ptr(), h.ptr());
-        py::object hold = h;
-        auto cancel = listen(target, loop.ptr(), [hold](bool ok, py::handle value, bool cancelled) {
-            auto* w = reinterpret_cast<AwaitableObject*>(hold.ptr());
+        // A coroutine becomes an asyncio Task (ensure_future), which copies the
+        // current contextvars like asyncio.create_task.
+        auto wh = std::make_shared<py::object>(py::reinterpret_steal<py::object>(PyWeakref_NewRef(h.ptr(), nullptr)));
+        if (!*wh) throw py::error_already_set();
+        auto cancel = listen(target, loop.ptr(), [wh](bool ok, py::handle value, bool cancelled) {
+            PyObject* o = PyWeakref_GetObject(wh->ptr());
+            if (o == Py_None) return;
+            auto* w = reinterpret_cast<AwaitableObject*>(o);
             if (ok)
                 awaitable_set_result(w, value.ptr());
             else if (cancelled)
                 awaitable_cancel(w);
             else
                 awaitable_set_exception(w, value.ptr());
-            PySet_Discard(spawned().ptr(), hold.ptr());
         });
-        if (hw->state == AwState::Pending) hw->cpp.on_cancel = cancel;
+        if (hw->state == AwState::Pending) {
+            hw->cpp.on_cancel = cancel;
+            own_until_done(h);
+        }
         return h;
     }
-    if (!PyCallable_Check(target.ptr()))
-        throw py::type_error("accel.spawn() needs a coroutine, an awaitable or a callable");
+    if (!PyCallable_Check(target.ptr())) {
+        PyErr_Format(PyExc_TypeError, "accel.spawn(): target must be a coroutine, an awaitable or a callable, not '%.100s'",
+                     Py_TYPE(target.ptr())->tp_name);
+        throw py::error_already_set();
+    }
+    py::object ctx = py::reinterpret_steal<py::object>(PyContext_CopyCurrent());
+    if (!ctx) throw py::error_already_set();
     auto [h, op] = PyOp::create(loop.ptr(), convert_call);
-    reinterpret_cast<AwaitableObject*>(h.ptr())->detached = true;
+    own_until_done(h);
     op->call_target = target.release().ptr();
     op->call_args = args.release().ptr();
     op->call_kwargs = kwargs.release().ptr();
-    auto& ex = runtime().executor();
+    op->call_context = ctx.release().ptr();
+    auto& ex = runtime().blocking_executor();
     auto job = ex.submit(
         [op = op] {
             if (!op->cancelled()) {
                 py::gil_scoped_acquire gil;  // only around the Python call
-                PyObject* r = PyObject_Call(op->call_target, op->call_args, op->call_kwargs);
+                PyObject* r = nullptr;
+                if (PyContext_Enter(op->call_context) == 0) {
+                    r = PyObject_Call(op->call_target, op->call_args, op->call_kwargs);
+                    PyObject *t, *v, *tb;
+                    PyErr_Fetch(&t, &v, &tb);
+                    if (PyContext_Exit(op->call_context) < 0) PyErr_Clear();
+                    PyErr_Restore(t, v, tb);
+                }
                 if (r) {
                     op->call_result = r;
                 } else {
@@ -242,32 +290,39 @@ py::object spawn(py::object target, py::args args, py::kwargs kwargs) {
         },
         [op = op] { op->complete(); });
     op->cancel_work = [job] {
-        if (auto* rt = runtime_if_alive()) rt->executor().cancel(job);
+        if (auto* rt = runtime_if_alive()) rt->blocking_executor().cancel(job);
     };
     return h;
 }
 
 }  // namespace
 
+std::size_t spawned_count() { return static_cast<std::size_t>(PySet_GET_SIZE(spawned().ptr())); }
+
 void init_combinators(py::module_& m) {
     m.def("gather", &gather, py::arg("return_exceptions") = false,
-          "gather(*awaitables, return_exceptions=False) -> Awaitable[list]\n\n"
+          "gather(*aws, return_exceptions=False)\n--\n\n"
           "Run accel awaitables, coroutines and futures concurrently; results in argument\n"
-          "order. Without return_exceptions the first exception propagates (others keep\n"
-          "running, as in asyncio.gather); with it, exceptions are returned in place.\n"
-          "Cancelling the gather cancels every child.");
+          "order. Without return_exceptions the first exception propagates and the other\n"
+          "children keep running (as in asyncio.gather; they are kept alive until they\n"
+          "end); with it, exceptions are returned in place. Cancelling the gather cancels\n"
+          "every child. gather() with no argument is already complete (needs no loop).");
     m.def("timeout", &timeout, py::arg("awaitable"), py::arg("seconds"),
-          "timeout(awaitable, seconds) -> Awaitable\n\n"
+          "timeout(awaitable, seconds)\n--\n\n"
           "Result of `awaitable`, or TimeoutError if it takes longer than `seconds`; on\n"
           "expiry the inner work is cancelled (C++ work stopped, Python task cancelled).\n"
-          "seconds=None means no limit.");
-    m.def("spawn", &spawn,
-          "spawn(coro_or_awaitable) / spawn(fn, *args, **kwargs) -> Awaitable handle\n\n"
+          "seconds=None, inf or >= 1e9 mean no limit; <= 0 expires at once unless the\n"
+          "awaitable is already done; NaN raises ValueError.");
+    m.def("spawn", &spawn, py::arg("target"),
+          "spawn(target, /, *args, **kwargs)\n--\n\n"
           "Start background work owned by the runtime (it keeps running even if the handle\n"
-          "is dropped). A coroutine/awaitable runs on the current loop; a plain callable\n"
-          "runs on a worker thread, taking the GIL only for the call. Collect the outcome\n"
-          "later with `await handle`, handle.result() or handle.exception(); cancel with\n"
-          "handle.cancel().");
+          "is dropped). A coroutine/awaitable runs on the current loop as an asyncio Task;\n"
+          "a plain callable runs on the blocking pool (accel.configure(blocking_threads=)),\n"
+          "never on the CPU pool, taking the GIL only for the call. Both run in a copy of\n"
+          "the caller's contextvars. Collect the outcome with `await handle`,\n"
+          "handle.result() or handle.exception(); cancel with handle.cancel(). An exception\n"
+          "nobody retrieves is reported through the loop's exception handler when the\n"
+          "handle is freed (like asyncio's 'Task exception was never retrieved').");
 }
 
 }  // namespace accel::binding

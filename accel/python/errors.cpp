@@ -55,6 +55,8 @@ PyObject* make_exception(const Error& err) {
             return call_exc(g_channel_closed, err.message);
         case ErrorKind::Data:
             return call_exc(g_zlib_error, err.message);
+        case ErrorKind::Memory:
+            return call_exc(PyExc_MemoryError, err.message.empty() ? "out of memory in an accel operation" : err.message);
         case ErrorKind::Runtime:
         case ErrorKind::None:
         default:

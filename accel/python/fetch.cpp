@@ -7,6 +7,7 @@
 #include <pybind11/eval.h>
 
 #include "accel/http_client.hpp"
+#include "accel/duration.hpp"
 #include "internal.hpp"
 
 namespace accel::binding {
@@ -81,29 +82,54 @@ PyObject* convert_many(PyOp& op, AwaitableObject*) {
     }
 }
 
-HttpRequest build_request(const std::string& url, const std::string& method, py::object headers, py::object body,
-                          py::object timeout) {
+std::string str_arg(py::handle v, const char* api, const char* name) {
+    if (!PyUnicode_Check(v.ptr())) {
+        PyErr_Format(PyExc_TypeError, "%s: %s must be a str, not '%.100s'", api, name, Py_TYPE(v.ptr())->tp_name);
+        throw py::error_already_set();
+    }
+    return v.cast<std::string>();
+}
+
+// Builds and validates a request: http/https only, no CR/LF in the method or
+// headers (accel::validate_request), clear TypeErrors for wrong types.
+HttpRequest build_request(const char* api, py::handle url, py::handle method, py::handle headers, py::handle body,
+                          py::handle timeout) {
     HttpRequest req;
-    req.url = url;
-    req.method = method;
+    req.url = str_arg(url, api, "url");
+    req.method = str_arg(method, api, "method");
     if (!headers.is_none()) {
-        py::object items = py::hasattr(headers, "items") ? headers.attr("items")() : headers;
+        py::object items = py::hasattr(headers, "items") ? headers.attr("items")() : py::reinterpret_borrow<py::object>(headers);
+        if (!py::isinstance<py::iterable>(items)) {
+            PyErr_Format(PyExc_TypeError, "%s: headers must be a dict or (name, value) pairs, not '%.100s'", api,
+                         Py_TYPE(headers.ptr())->tp_name);
+            throw py::error_already_set();
+        }
         for (auto kv : items) {
-            auto pair = kv.cast<py::tuple>();
-            req.headers.emplace_back(py::str(pair[0]).cast<std::string>(), py::str(pair[1]).cast<std::string>());
+            py::tuple pair = py::reinterpret_borrow<py::object>(kv);  // any 2-item sequence
+            if (pair.size() != 2) throw py::value_error(std::string(api) + ": each header must be a (name, value) pair");
+            req.headers.emplace_back(str_arg(pair[0], api, "header name"), str_arg(pair[1], api, "header value"));
         }
     }
     if (!body.is_none()) {
         if (PyUnicode_Check(body.ptr())) {
             req.body = body.cast<std::string>();
         } else {
-            py::buffer_info info = py::buffer(body).request();
+            args::require_buffer(body, api, "body");
+            py::buffer_info info = py::reinterpret_borrow<py::buffer>(body).request();
             req.body.assign(static_cast<const char*>(info.ptr), static_cast<std::size_t>(info.size * info.itemsize));
         }
     }
-    if (!timeout.is_none()) {
-        req.timeout = timeout.cast<double>();
-        if (!(req.timeout > 0)) throw py::value_error("fetch timeout must be > 0 seconds (or None)");
+    double t = 0;
+    if (args::optional_seconds(timeout, api, "timeout", t)) {
+        if (!(t > 0)) {
+            PyErr_Format(PyExc_ValueError, "%s: timeout must be > 0 seconds (or None)", api);
+            throw py::error_already_set();
+        }
+        req.timeout = is_never(t) ? 0.0 : t;  // inf: no limit
+    }
+    if (Error bad = validate_request(req)) {
+        PyErr_SetString(PyExc_ValueError, bad.message.c_str());
+        throw py::error_already_set();
     }
     return req;
 }
@@ -136,12 +162,11 @@ async def _fetch_many_with_hook(hook, urls, concurrency, timeout):
     return list(await _asyncio.gather(*(one(u) for u in urls)))
 )PY";
 
-py::object fetch(const std::string& url, const std::string& method, py::object headers, py::object body,
-                 py::object timeout) {
+py::object fetch(py::object url, py::object method, py::object headers, py::object body, py::object timeout) {
+    HttpRequest req = build_request("accel.fetch()", url, method, headers, body, timeout);
     PyObject* loop = running_loop("accel.fetch()");
     if (!loop) throw py::error_already_set();
     py::object l = py::reinterpret_steal<py::object>(loop);
-    HttpRequest req = build_request(url, method, headers, body, timeout);
     FetchBackend* backend = native_backend();
     if (!backend) {
         if (g_fetch_hook) {
@@ -164,17 +189,25 @@ py::object fetch(const std::string& url, const std::string& method, py::object h
     return aw;
 }
 
-py::object fetch_many(py::iterable urls, std::size_t concurrency, py::object timeout) {
-    PyObject* loop = running_loop("accel.fetch_many()");
-    if (!loop) throw py::error_already_set();
-    py::object l = py::reinterpret_steal<py::object>(loop);
+py::object fetch_many(py::object urls, py::object concurrency_obj, py::object timeout) {
+    const char* api = "accel.fetch_many()";
+    if (!py::isinstance<py::iterable>(urls) || PyUnicode_Check(urls.ptr())) {
+        PyErr_Format(PyExc_TypeError, "%s: urls must be an iterable of str, not '%.100s'", api,
+                     Py_TYPE(urls.ptr())->tp_name);
+        throw py::error_already_set();
+    }
+    long long concurrency = args::integer(concurrency_obj, api, "concurrency");
     if (concurrency < 1) throw py::value_error("fetch_many: concurrency must be >= 1");
     std::vector<HttpRequest> reqs;
     py::list url_list;
+    py::str get("GET");
     for (auto u : urls) {
-        reqs.push_back(build_request(py::str(u).cast<std::string>(), "GET", py::none(), py::none(), timeout));
+        reqs.push_back(build_request(api, u, get, py::none(), py::none(), timeout));
         url_list.append(u);
     }
+    PyObject* loop = running_loop(api);
+    if (!loop) throw py::error_already_set();
+    py::object l = py::reinterpret_steal<py::object>(loop);
     FetchBackend* backend = native_backend();
     if (!backend) {
         if (g_fetch_hook) {
@@ -188,7 +221,7 @@ py::object fetch_many(py::iterable urls, std::size_t concurrency, py::object tim
         no_backend("accel.fetch_many()");
     }
     auto [aw, op] = PyOp::create(l.ptr(), convert_many);
-    auto batch = BatchFetch::start(*backend, std::move(reqs), concurrency, [op = op](std::vector<HttpResult> rs) {
+    auto batch = BatchFetch::start(*backend, std::move(reqs), static_cast<std::size_t>(concurrency), [op = op](std::vector<HttpResult> rs) {
         op->value = std::move(rs);
         op->complete();
     });
@@ -228,16 +261,18 @@ void init_fetch(py::module_& m) {
 
     m.def("fetch", &fetch, py::arg("url"), py::kw_only(), py::arg("method") = "GET",
           py::arg("headers") = py::none(), py::arg("body") = py::none(), py::arg("timeout") = py::none(),
-          "fetch(url, *, method='GET', headers=None, body=None, timeout=None) -> Awaitable[Response]\n\n"
+          "fetch(url, *, method='GET', headers=None, body=None, timeout=None)\n--\n\n"
           "HTTP/1.1 request via libcurl's multi interface on the runtime's I/O thread.\n"
           "headers: dict or (name, value) pairs; body: bytes-like or str. Redirects are\n"
           "followed. Errors: TimeoutError (timeout seconds elapsed), ConnectionRefusedError,\n"
-          "accel.FetchError (other transport failures), ValueError (bad URL/scheme).\n"
+          "accel.FetchError (other transport failures), ValueError (a URL that is not\n"
+          "http:// or https://, a method or header with CR/LF or other invalid characters).\n"
+          "timeout=None or inf: no limit.\n"
           "Cancelling the awaiting task aborts the transfer. HTTP error statuses are not\n"
           "exceptions: check Response.status / Response.ok.");
     m.def("fetch_many", &fetch_many, py::arg("urls"), py::kw_only(), py::arg("concurrency") = 64,
           py::arg("timeout") = py::none(),
-          "fetch_many(urls, *, concurrency=64, timeout=None) -> Awaitable[list]\n\n"
+          "fetch_many(urls, *, concurrency=64, timeout=None)\n--\n\n"
           "GET every URL with at most `concurrency` transfers in flight (connections are\n"
           "reused). Returns one entry per URL, in order: a Response or the exception\n"
           "instance for that URL. timeout applies to each request.");
@@ -248,12 +283,12 @@ void init_fetch(py::module_& m) {
             g_fetch_hook = hook.is_none() ? py::object() : hook;
         },
         py::arg("hook"),
-        "set_fetch_hook(async_fn | None)\n\n"
+        "set_fetch_hook(hook)\n--\n\n"
         "Fallback used by fetch()/fetch_many() when the build has no native HTTP backend\n"
         "(single-threaded/browser builds): async_fn(url, method=, headers=, body=, timeout=)\n"
         "must return a Response-like object. Ignored when libcurl is available.");
     m.def("has_native_fetch", [] { return native_backend() != nullptr; },
-          "True if fetch() uses the native libcurl backend.");
+          "has_native_fetch()\n--\n\nTrue if fetch() uses the native libcurl backend.");
     // Drop the hook before interpreter teardown.
     py::module_::import("atexit").attr("register")(py::cpp_function([] { g_fetch_hook = py::object(); }));
 }

@@ -52,16 +52,22 @@ struct AwaitableCpp {
     std::vector<DoneCallback> done_callbacks;
 };
 
+// Future-compatible: asyncio.isfuture() is true, Tasks wait on it directly
+// (it yields itself, like asyncio.Future) and Task.cancel() reaches cancel().
 struct AwaitableObject {
     PyObject_HEAD
     PyObject* weakreflist;
-    PyObject* loop;    // loop that resolves it (nullptr when created done)
-    PyObject* fut;     // loop future yielded to the Task while pending
-    PyObject* result;  // value or exception instance
-    PyObject* extra;   // kept alive for the op (e.g. sleep's result)
+    PyObject* loop;        // loop that resolves it (nullptr when created done)
+    PyObject* callbacks;   // list of (fn, context) from add_done_callback, or nullptr
+    PyObject* result;      // value or exception instance
+    PyObject* extra;       // kept alive for the op (e.g. sleep's result)
+    PyObject* cancel_msg;  // cancel(msg): message of the CancelledError
     AwState state;
-    bool detached;     // spawn(): dropping the handle does not cancel
-    AwaitableCpp cpp;  // placement-constructed in tp_new/alloc
+    char blocking;         // _asyncio_future_blocking (asyncio's Task protocol)
+    bool detached;         // spawn(): dropping the handle does not cancel
+    bool log_unretrieved;  // spawn(): report an exception nobody retrieved
+    bool retrieved;        // result()/exception()/await saw the exception
+    AwaitableCpp cpp;      // placement-constructed in tp_new/alloc
 };
 
 void init_awaitable(py::module_& m);
@@ -70,6 +76,8 @@ bool is_accel_awaitable(PyObject* o);
 AwaitableObject* awaitable_pending(PyObject* loop);
 AwaitableObject* awaitable_done(PyObject* value);
 PyObject* ready_none();
+// Number of spawn() handles owned by the runtime (diagnostics).
+std::size_t spawned_count();
 // Resolve (no-op unless pending). Borrowed arguments.
 void awaitable_set_result(AwaitableObject* aw, PyObject* value);
 void awaitable_set_exception(AwaitableObject* aw, PyObject* exc);
@@ -118,6 +126,7 @@ public:
     PyObject* call_kwargs = nullptr;
     PyObject* call_result = nullptr;
     PyObject* call_exc = nullptr;
+    PyObject* call_context = nullptr;  // contextvars copy the call runs in
 
 private:
     void release_python();  // requires the GIL
@@ -143,3 +152,17 @@ void init_fetch(py::module_& m);
 void request_pump();
 
 }  // namespace accel::binding
+
+// ---- argument parsing (args.cpp) -------------------------------------------
+// Clear TypeError/ValueError messages naming the function and the parameter,
+// e.g. "accel.sleep(): seconds must be a number (int or float), not 'str'".
+namespace accel::binding::args {
+// Seconds as a float; NaN -> ValueError. Negative and inf are returned as is.
+double seconds(py::handle value, const char* api, const char* name);
+// None -> std::nullopt-like flag: returns false and leaves `out` untouched.
+bool optional_seconds(py::handle value, const char* api, const char* name, double& out);
+long long integer(py::handle value, const char* api, const char* name);
+std::string fs_path(py::handle value, const char* api, const char* name);
+// Raises TypeError naming the parameter when `value` has no buffer interface.
+void require_buffer(py::handle value, const char* api, const char* name);
+}  // namespace accel::binding::args

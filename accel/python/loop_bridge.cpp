@@ -180,7 +180,7 @@ void pump() {
     }
     runtime().pump();
     auto next = runtime().timers().next_deadline();
-    if (!next) return;
+    if (!next || *next == TimerQueue::Clock::time_point::max()) return;  // none, or "never"
     double delay = std::chrono::duration<double>(*next - TimerQueue::Clock::now()).count();
     g_pump.timer = l.attr("call_later")(delay > 0 ? delay : 0, py::cpp_function(&pump));
 }
@@ -207,11 +207,14 @@ void init_loop_bridge(py::module_& m) {
     g_get_running_loop = py::module_::import("asyncio").attr("_get_running_loop").cast<py::object>().release().ptr();
     m.def("_bridge_count", [] { return g_bridges.size(); },
           "Number of event loops with a live accel bridge (diagnostics).");
+}
+
+void install_pump_hooks(Runtime& rt) {
     if (kSingleThreaded) {
         // New work or an earlier deadline: make sure the running loop pumps.
         // These hooks fire on the loop thread (there are no other threads).
-        runtime().executor().set_work_hook([] { request_pump(); });
-        runtime().timers().set_deadline_hook([] { request_pump(); });
+        rt.executor().set_work_hook([] { request_pump(); });
+        rt.timers().set_deadline_hook([] { request_pump(); });
     }
 }
 

@@ -23,6 +23,11 @@ struct Inflater {
         if (ok) inflateEnd(&s);
     }
 };
+// Output handed to zlib per call (levels 1-9), so cancellation is checked
+// often; their output does not depend on how the output space is split.
+constexpr std::size_t kStep = 1 << 20;
+Error cancelled_error() { return Error::make(ErrorKind::Cancelled, "zlib operation cancelled"); }
+
 Error zerr(int code, const char* what, const z_stream& s) {
     std::string msg = std::string("Error ") + std::to_string(code) + " while " + what;
     if (s.msg) msg += std::string(": ") + s.msg;
@@ -30,9 +35,11 @@ Error zerr(int code, const char* what, const z_stream& s) {
 }
 }  // namespace
 
+namespace {
 // Same parameters as CPython's zlib.compress (deflateInit => wbits 15,
 // memLevel 8, default strategy), so output bytes match.
-Error zlib_compress(const void* data, std::size_t size, int level, std::string& out) {
+Error zlib_compress_impl(const void* data, std::size_t size, int level, std::string& out,
+                        const std::function<bool()>& cancelled) {
     if (level < -1 || level > 9) return Error::make(ErrorKind::Data, "Bad compression level", Z_STREAM_ERROR);
     // CPython hands deflate its output space in growing blocks; stored
     // blocks (level 0) are cut at those boundaries, so reproduce them.
@@ -59,8 +66,12 @@ Error zlib_compress(const void* data, std::size_t size, int level, std::string& 
         in_left -= in_chunk;
         flush = in_left == 0 ? Z_FINISH : Z_NO_FLUSH;
         do {
+            if (cancelled && cancelled()) return cancelled_error();
             if (produced == out.size()) grow();
             std::size_t room = out.size() - produced;
+            // Level 0 cuts stored blocks where the output space ends: keep
+            // CPython's block sizes there for byte-identical output.
+            if (level != 0 && room > kStep) room = kStep;
             d.s.next_out = reinterpret_cast<Bytef*>(&out[produced]);
             d.s.avail_out = room > UINT_MAX ? UINT_MAX : static_cast<uInt>(room);
             uInt before = d.s.avail_out;
@@ -74,7 +85,8 @@ Error zlib_compress(const void* data, std::size_t size, int level, std::string& 
     return {};
 }
 
-Error zlib_decompress(const void* data, std::size_t size, std::string& out) {
+Error zlib_decompress_impl(const void* data, std::size_t size, std::string& out,
+                          const std::function<bool()>& cancelled) {
     Inflater f;
     int rc = inflateInit(&f.s);
     if (rc != Z_OK) return zerr(rc, "preparing to decompress data", f.s);
@@ -91,8 +103,10 @@ Error zlib_decompress(const void* data, std::size_t size, std::string& out) {
             f.s.avail_in = chunk;
             in_left -= chunk;
         }
+        if (cancelled && cancelled()) return cancelled_error();
         if (produced == out.size()) out.resize(out.size() * 2);
         std::size_t room = out.size() - produced;
+        if (room > kStep) room = kStep;
         f.s.next_out = reinterpret_cast<Bytef*>(&out[produced]);
         f.s.avail_out = room > UINT_MAX ? UINT_MAX : static_cast<uInt>(room);
         uInt before = f.s.avail_out;
@@ -107,6 +121,23 @@ Error zlib_decompress(const void* data, std::size_t size, std::string& out) {
         return Error::make(ErrorKind::Data, "Error -5 while decompressing data: incomplete or truncated stream", Z_BUF_ERROR);
     out.resize(produced);
     return {};
+}
+
+}  // namespace
+
+Error zlib_compress(const void* data, std::size_t size, int level, std::string& out,
+                    const std::function<bool()>& cancelled) {
+    Error result;
+    Error caught = capture_errors([&] { result = zlib_compress_impl(data, size, level, out, cancelled); });
+    if (caught || result) out = std::string();
+    return caught ? caught : result;
+}
+
+Error zlib_decompress(const void* data, std::size_t size, std::string& out, const std::function<bool()>& cancelled) {
+    Error result;
+    Error caught = capture_errors([&] { result = zlib_decompress_impl(data, size, out, cancelled); });
+    if (caught || result) out = std::string();
+    return caught ? caught : result;
 }
 
 }  // namespace accel

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "accel/thread.hpp"
+
 namespace accel {
 
 std::size_t Executor::default_threads() {
@@ -9,11 +11,17 @@ std::size_t Executor::default_threads() {
     return n == 0 ? 2 : n;
 }
 
+std::size_t Executor::default_blocking_threads() {
+    // Like concurrent.futures.ThreadPoolExecutor: blocking calls mostly wait.
+    std::size_t n = default_threads() + 4;
+    return n > 32 ? 32 : n;
+}
+
 Executor::Executor(std::size_t threads) {
 #if !defined(ACCEL_SINGLE_THREADED)
     if (threads == 0) threads = default_threads();
     threads_.reserve(threads);
-    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { worker_loop(); });
+    for (std::size_t i = 0; i < threads; ++i) threads_.push_back(start_thread([this] { worker_loop(); }));
 #else
     (void)threads;
 #endif
@@ -67,12 +75,31 @@ void Executor::shutdown() {
     cv_.notify_all();
 #endif
     for (auto& [id, job] : dropped) {
-        if (job.on_drop) job.on_drop();
+        try {
+            if (job.on_drop) job.on_drop();
+        } catch (...) {
+        }
     }
     for (auto& t : threads_) {
         if (t.joinable()) t.join();
     }
     threads_.clear();
+}
+
+void Executor::run_job(Job& job) noexcept {
+    // An exception escaping a worker would call std::terminate. Jobs are
+    // expected to report their own errors; if one throws anyway, on_drop
+    // runs so its owner still learns that the job ended.
+    running_.fetch_add(1, std::memory_order_relaxed);
+    try {
+        job.run();
+    } catch (...) {
+        try {
+            if (job.on_drop) job.on_drop();
+        } catch (...) {
+        }
+    }
+    running_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 std::size_t Executor::pending() const {
@@ -101,7 +128,7 @@ std::size_t Executor::run_pending(std::size_t max_jobs) {
             job = std::move(it->second);
             queue_.erase(it);
         }
-        job.run();
+        run_job(job);
         ++ran;
     }
     return ran;
@@ -119,7 +146,7 @@ void Executor::worker_loop() {
             job = std::move(it->second);
             queue_.erase(it);
         }
-        job.run();
+        run_job(job);
     }
 #endif
 }

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "accel/config.hpp"
+#include "accel/thread.hpp"
 
 #if !defined(ACCEL_SINGLE_THREADED) && !defined(ACCEL_NO_CURL)
 #include <curl/curl.h>
@@ -105,6 +106,7 @@ struct Transfer {
     CURL* easy = nullptr;
     curl_slist* headers = nullptr;
     char errbuf[CURL_ERROR_SIZE] = {0};
+    Error failure;  // exception caught in a curl callback (e.g. out of memory)
 
     ~Transfer() {
         if (easy) curl_easy_cleanup(easy);
@@ -112,14 +114,32 @@ struct Transfer {
     }
 };
 
+// C callbacks: an exception must not unwind through libcurl. Returning a
+// short count makes curl abort the transfer (CURLE_WRITE_ERROR).
 size_t on_body(char* ptr, size_t size, size_t nmemb, void* user) {
     auto* t = static_cast<Transfer*>(user);
-    t->result.response.body.append(ptr, size * nmemb);
+    try {
+        t->result.response.body.append(ptr, size * nmemb);
+    } catch (...) {
+        t->failure = Error::from_current_exception();
+        return 0;
+    }
     return size * nmemb;
 }
 
+size_t on_header_impl(char* ptr, size_t size, size_t nmemb, Transfer* t);
+
 size_t on_header(char* ptr, size_t size, size_t nmemb, void* user) {
     auto* t = static_cast<Transfer*>(user);
+    try {
+        return on_header_impl(ptr, size, nmemb, t);
+    } catch (...) {
+        t->failure = Error::from_current_exception();
+        return 0;
+    }
+}
+
+size_t on_header_impl(char* ptr, size_t size, size_t nmemb, Transfer* t) {
     std::string line(ptr, size * nmemb);
     if (line.rfind("HTTP/", 0) == 0) {
         t->result.response.headers.clear();  // new response (redirect / 100-continue)
@@ -142,7 +162,7 @@ public:
         static CurlGlobal global;
         multi_ = curl_multi_init();
         curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
-        thread_ = std::thread([this] { io_loop(); });
+        thread_ = start_thread([this] { io_loop(); });
     }
     ~CurlBackend() override {
         shutdown();
@@ -150,6 +170,12 @@ public:
     }
 
     RequestId start(HttpRequest req, Callback cb) override {
+        if (Error bad = validate_request(req)) {  // also guards C++ callers of the backend
+            HttpResult r;
+            r.error = std::move(bad);
+            cb(std::move(r));
+            return 0;
+        }
         auto t = std::make_unique<Transfer>();
         t->req = std::move(req);
         t->cb = std::move(cb);
@@ -209,9 +235,13 @@ private:
         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+        // http(s) only, also for redirects (a redirect to file:// is refused).
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-        if (t->req.timeout > 0)
+        // inf/huge = no limit; otherwise clamp to what a long holds.
+        if (t->req.timeout > 0 && t->req.timeout < 1e9)
             curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(t->req.timeout * 1000 + 0.5));
         std::string method = t->req.method;
         std::transform(method.begin(), method.end(), method.begin(), ::toupper);
@@ -232,7 +262,10 @@ private:
 
     void finish(Transfer* t, CURLcode code) {
         auto& r = t->result;
-        if (code == CURLE_OK) {
+        if (t->failure) {
+            r.error = std::move(t->failure);
+            r.response = {};
+        } else if (code == CURLE_OK) {
             curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.response.status);
             char* eff = nullptr;
             curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &eff);
@@ -292,8 +325,17 @@ private:
                     Lock lk(mutex_);
                     active_ids_.erase(t->id);
                 }
-                finish(t.get(), code);
-                t->cb(std::move(t->result));
+                // Never let an exception end the I/O thread (std::terminate).
+                try {
+                    finish(t.get(), code);
+                } catch (...) {
+                    t->result.response = {};
+                    t->result.error = Error::from_current_exception();
+                }
+                try {
+                    t->cb(std::move(t->result));
+                } catch (...) {
+                }
             }
             curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
         }

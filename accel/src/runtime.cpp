@@ -2,7 +2,24 @@
 
 namespace accel {
 
-Runtime::Runtime(std::size_t threads) : executor_(threads) {}
+Runtime::Runtime(std::size_t threads, std::size_t blocking_threads)
+    : executor_(threads),
+      blocking_threads_(kSingleThreaded ? 0 : (blocking_threads ? blocking_threads : Executor::default_blocking_threads())) {}
+
+Executor& Runtime::blocking_executor() {
+    if (kSingleThreaded) return executor_;
+    Lock lk(blocking_mutex_);
+    if (!blocking_) {
+        blocking_ = std::make_unique<Executor>(blocking_threads_);
+        if (shut_down_) blocking_->shutdown();
+    }
+    return *blocking_;
+}
+
+bool Runtime::blocking_started() const {
+    Lock lk(blocking_mutex_);
+    return blocking_ != nullptr;
+}
 
 Runtime::~Runtime() { shutdown(); }
 
@@ -32,6 +49,12 @@ void Runtime::shutdown() {
     if (fetch) fetch->shutdown();
     timers_.shutdown();
     executor_.shutdown();
+    Executor* blocking;
+    {
+        Lock lk(blocking_mutex_);
+        blocking = blocking_.get();
+    }
+    if (blocking) blocking->shutdown();
 }
 
 void Runtime::pump() {

@@ -2,20 +2,22 @@
 
 #include <utility>
 
+#include "accel/duration.hpp"
+#include "accel/thread.hpp"
+
 namespace accel {
 
 TimerQueue::TimerQueue() {
 #if !defined(ACCEL_SINGLE_THREADED)
-    thread_ = std::thread([this] { thread_loop(); });
+    thread_ = start_thread([this] { thread_loop(); });
 #endif
 }
 
 TimerQueue::~TimerQueue() { shutdown(); }
 
 TimerQueue::TimerId TimerQueue::add_after(double seconds, std::function<void()> fn) {
-    if (seconds < 0) seconds = 0;
-    auto d = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-    return add(Clock::now() + d, std::move(fn));
+    // Overflow-safe: inf and huge values give a deadline that never comes.
+    return add(deadline_after(seconds), std::move(fn));
 }
 
 TimerQueue::TimerId TimerQueue::add(Clock::time_point deadline, std::function<void()> fn) {
@@ -87,6 +89,15 @@ void TimerQueue::shutdown() {
 #endif
 }
 
+void TimerQueue::run_guarded(std::function<void()>& fn) noexcept {
+    // A throwing callback must not take the timer thread (and the process,
+    // via std::terminate) down; callbacks report their own errors.
+    try {
+        fn();
+    } catch (...) {
+    }
+}
+
 void TimerQueue::collect_due(Clock::time_point now, std::vector<std::function<void()>>& out) {
     while (!heap_.empty() && heap_.top().deadline <= now) {
         auto it = live_.find(heap_.top().id);
@@ -103,7 +114,7 @@ std::size_t TimerQueue::poll(Clock::time_point now) {
         Lock lk(mutex_);
         collect_due(now, due);
     }
-    for (auto& fn : due) fn();
+    for (auto& fn : due) run_guarded(fn);
     return due.size();
 }
 
@@ -136,12 +147,16 @@ void TimerQueue::thread_loop() {
         // Copy: the heap may reallocate while the lock is released.
         const auto deadline = heap_.top().deadline;
         if (deadline > now) {
-            cv_.wait_until(lk, deadline);
+            // A "never" deadline: plain wait (no clock arithmetic near the limit).
+            if (deadline == Clock::time_point::max())
+                cv_.wait(lk);
+            else
+                cv_.wait_until(lk, deadline);
             continue;
         }
         collect_due(now, due);
         lk.unlock();
-        for (auto& fn : due) fn();  // the whole batch, outside the lock
+        for (auto& fn : due) run_guarded(fn);  // the whole batch, outside the lock
         due.clear();
         lk.lock();
     }

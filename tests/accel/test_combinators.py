@@ -36,8 +36,10 @@ def test_gather_propagates_first_exception():
         raise KeyError("boom")
 
     async def main():
+        other = accel.sleep(0.05, "still ran")
         with pytest.raises(KeyError, match="boom"):
-            await accel.gather(accel.sleep(0.05), boom())
+            await accel.gather(other, boom())
+        assert await other == "still ran"  # as in asyncio.gather: not cancelled
 
     run(main())
 

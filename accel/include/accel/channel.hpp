@@ -152,6 +152,30 @@ public:
         for (auto& s : senders) s.cb(false);
     }
 
+    // Hands back a value a receiver took but could not accept (it was
+    // cancelled while the value travelled to its thread): the next receiver
+    // gets it first. May exceed the capacity by one item for a moment.
+    void give_back(T value) {
+        Lock lk(mutex_);
+        if (!receivers_.empty()) {
+            auto w = std::move(receivers_.front());
+            receivers_.pop_front();
+            lk.unlock();
+            w.cb(std::optional<T>(std::move(value)));
+            return;
+        }
+        buffer_.push_front(std::move(value));
+    }
+
+    // Visits every value held (buffered and in waiting senders), under the
+    // lock: fn must not call back into the channel (used for GC traversal).
+    template <class Fn>
+    void for_each_value(Fn&& fn) const {
+        Lock lk(mutex_);
+        for (const auto& v : buffer_) fn(v);
+        for (const auto& s : senders_) fn(s.value);
+    }
+
     // Drops buffered values (the Python binding calls this with the GIL).
     void clear() {
         Lock lk(mutex_);

@@ -17,6 +17,7 @@ enum class ErrorKind {
     Connection,       // code = errno when known
     Closed,           // channel closed
     Data,             // corrupt input (e.g. zlib)
+    Memory,           // std::bad_alloc on a runtime thread
 };
 
 struct Error {
@@ -33,6 +34,20 @@ struct Error {
     static Error make(ErrorKind k, std::string msg, int code = 0) {
         return Error{k, code, std::move(msg), {}};
     }
+    // Inside a catch block: describes the exception in flight, so a runtime
+    // thread reports it to the operation instead of calling std::terminate.
+    static Error from_current_exception() noexcept;
 };
+
+// Runs fn() and returns the exception it threw as an Error (none: empty Error).
+template <class Fn>
+Error capture_errors(Fn&& fn) noexcept {
+    try {
+        fn();
+        return {};
+    } catch (...) {
+        return Error::from_current_exception();
+    }
+}
 
 }  // namespace accel

@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -26,7 +27,8 @@ public:
     Executor& operator=(const Executor&) = delete;
 
     // on_drop runs instead of run if the job is cancelled or the executor
-    // shuts down before the job starts; exactly one of the two runs.
+    // shuts down before the job starts; exactly one of the two runs, except
+    // that if run throws, the exception is swallowed and on_drop runs too.
     JobId submit(std::function<void()> run, std::function<void()> on_drop = {});
     // True if the job was still queued; its on_drop ran on this thread.
     bool cancel(JobId id);
@@ -35,6 +37,7 @@ public:
 
     std::size_t thread_count() const { return threads_.size(); }
     std::size_t pending() const;
+    std::size_t running() const { return running_.load(std::memory_order_relaxed); }
     bool is_shut_down() const;
 
     // Single-threaded backend: run queued jobs on the calling thread.
@@ -43,6 +46,7 @@ public:
     void set_work_hook(std::function<void()> hook);
 
     static std::size_t default_threads();
+    static std::size_t default_blocking_threads();
 
 private:
     struct Job {
@@ -50,6 +54,7 @@ private:
         std::function<void()> on_drop;
     };
     void worker_loop();
+    void run_job(Job& job) noexcept;
 
     mutable Mutex mutex_;
 #if !defined(ACCEL_SINGLE_THREADED)
@@ -60,6 +65,7 @@ private:
     bool stopping_ = false;
     std::function<void()> work_hook_;
     std::vector<std::thread> threads_;
+    std::atomic<std::size_t> running_{0};
 };
 
 }  // namespace accel

@@ -35,6 +35,12 @@ struct HttpResult {
     Error error;
 };
 
+// Checks a request before any backend sees it: only http:// and https://
+// URLs (no file://, ftp://...), a method made of RFC 9110 token characters,
+// header names that are tokens, and no CR, LF or NUL in the URL or in header
+// values (header injection). Returns ErrorKind::InvalidArgument on failure.
+Error validate_request(const HttpRequest& req);
+
 class FetchBackend {
 public:
     using RequestId = std::uint64_t;

@@ -28,6 +28,9 @@ public:
     TimerQueue& operator=(const TimerQueue&) = delete;
 
     TimerId add(Clock::time_point deadline, std::function<void()> fn);
+    // seconds: negative/NaN fire at once; inf or >= kNeverSeconds never fire
+    // (the timer stays until cancelled). Callbacks must not throw (a thrown
+    // exception is swallowed so the timer thread survives).
     TimerId add_after(double seconds, std::function<void()> fn);
     // True if removed before it fired.
     bool cancel(TimerId id);
@@ -53,6 +56,7 @@ private:
     // Pops due entries into `out`; caller holds the lock.
     void collect_due(Clock::time_point now, std::vector<std::function<void()>>& out);
     void compact_if_sparse();
+    static void run_guarded(std::function<void()>& fn) noexcept;
     void thread_loop();
 
     mutable Mutex mutex_;
