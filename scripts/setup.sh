@@ -23,6 +23,14 @@ if stamp_changed "$VENV/.requirements.sha256" "$ROOT/requirements.txt"; then
     log "venv: installing pinned PyPI packages (requirements.txt)"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements.txt" \
         || die "pip install -r requirements.txt failed"
+    # The JupyterLite site tools moved to lite/build's own venv (lite/requirements-build.txt):
+    # left in this venv, jupyterlite-xeus adds a labextension that Lab fails to load.
+    for pkg in jupyterlite-xeus jupyterlite-core empack; do
+        if "$VENV/bin/python" -m pip show -q "$pkg" > /dev/null 2>&1; then
+            log "venv: removing $pkg (a site-building tool, now in lite/build's venv)"
+            "$VENV/bin/python" -m pip uninstall -y -q "$pkg" > /dev/null || die "pip uninstall $pkg failed"
+        fi
+    done
     # Peers measured by bench/: ipykernel and the xeus-python wheel, with kernelspecs in the venv.
     "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 > /dev/null
     stamp_write "$VENV/.requirements.sha256" "$ROOT/requirements.txt"

@@ -1,14 +1,91 @@
 #!/usr/bin/env bash
 # Installs and builds what the tests need (like setup.sh), then runs every
 # test: C++ (ctest, plus ASan/UBSan and TSan builds of the accel runtime),
-# the wasm toolchain, and pytest (kernel, accel, lite). Extra arguments go to pytest.
+# the wasm toolchain, and pytest (kernel, accel, lite). Extra arguments go to
+# the last pytest run.
+#
+# Every stage writes its full output to $CACHE/logs/test/<stage>.log; at the end
+# one summary line per stage says what ran, passed, failed and how long it took.
+# A failed stage does not stop the later test stages (a failed build stops the
+# run): the summary names each failed stage and its log, and the exit status is 1.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-"$ROOT/scripts/setup.sh"
+TEST_LOGS="$CACHE/logs/test"
+mkdir -p "$TEST_LOGS"
+SUMMARY=()
+FAILED=()
 
-log "ctest: C++ unit tests ($BUILD)"
-ctest --test-dir "$BUILD" --output-on-failure 2>&1 | tail -n 25
+summary() {
+    local line
+    echo
+    echo "=== ./dev test summary ($(( ($(date +%s) - START_TIME) / 60 ))m$(printf '%02d' $(( ($(date +%s) - START_TIME) % 60 )))s) ==="
+    for line in "${SUMMARY[@]}"; do echo "$line"; done
+    if [ ${#FAILED[@]} -gt 0 ]; then
+        printf "FAILED: %s\n" "${FAILED[@]}"
+    elif [ ${#SUMMARY[@]} -gt 0 ]; then
+        echo "all stages passed"
+    fi
+}
+trap summary EXIT
+
+# counts NAME LOG: "passed P, failed F[, skipped S]" from a pytest or ctest log
+counts() {
+    "$VENV/bin/python" - "$1" <<'PY' 2>/dev/null || echo "counts n/a"
+import re, sys
+text = open(sys.argv[1], errors="replace").read()
+m = re.findall(r"(\d+)% tests passed, (\d+) tests? failed out of (\d+)", text)
+if m:
+    _, failed, total = m[-1]
+    print(f"passed {int(total) - int(failed)}, failed {failed}")
+    sys.exit()
+lines = [l for l in text.splitlines() if re.search(r"\d+ (passed|failed|error)", l) and " in " in l]
+if not lines:
+    print("no test counts"); sys.exit()
+c = dict((k, int(v)) for v, k in re.findall(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)", lines[-1]))
+errors = c.get("error", 0) + c.get("errors", 0)
+out = f"passed {c.get('passed', 0)}, failed {c.get('failed', 0) + errors}"
+for k in ("skipped", "xfailed", "xpassed"):
+    if c.get(k):
+        out += f", {k} {c[k]}"
+print(out)
+PY
+}
+
+# stage [--live] NAME WHAT CMD... : runs CMD with its output in $TEST_LOGS/NAME.log
+# (shown as it comes with --live, else its last lines), records a summary line;
+# returns CMD's status.
+stage() {
+    local live=0
+    if [ "$1" = --live ]; then live=1; shift; fi
+    local name=$1 what=$2
+    shift 2
+    local logf="$TEST_LOGS/$name.log" t0 rc secs status
+    log "$name: $what (log: $logf)"
+    t0=$(date +%s)
+    set +e
+    if [ $live = 1 ]; then
+        "$@" < /dev/null 2>&1 | tee "$logf"
+        rc=${PIPESTATUS[0]}
+    else
+        "$@" > "$logf" 2>&1 < /dev/null
+        rc=$?
+        tail -n 6 "$logf" | sed 's/^/    /'
+    fi
+    set -e
+    secs=$(( $(date +%s) - t0 ))
+    status=ok
+    if [ $rc -ne 0 ]; then
+        status="FAILED (exit $rc, log: $logf)"
+        FAILED+=("$name (log: $logf)")
+    fi
+    SUMMARY+=("$(printf '%-14s %-52s %-34s %4dm%02ds  %s' "$name" "$what" "$(counts "$logf")" $((secs / 60)) $((secs % 60)) "$status")")
+    return $rc
+}
+
+stage --live setup "apt, venv, native build and install" "$ROOT/scripts/setup.sh" || exit 1
+
+stage ctest "C++ unit tests (build/)" ctest --test-dir "$BUILD" --output-on-failure || true
 
 # Builds accel alone in build-NAME with extra CMake flags, then runs its ctest.
 accel_variant() {
@@ -16,39 +93,38 @@ accel_variant() {
     local dir="$ROOT/build-$name"
     if [ ! -f "$dir/build.ninja" ]; then
         cmake -S "$ROOT/accel" -B "$dir" -G Ninja -DPython3_EXECUTABLE="$VENV/bin/python" "$@" \
-            > "$CACHE/$name-configure.log" 2>&1 \
-            || { tail -20 "$CACHE/$name-configure.log"; die "cmake configure of the $name build failed"; }
+            || { echo "cmake configure of the $name build failed"; return 1; }
     fi
-    cmake --build "$dir" > "$CACHE/$name-build.log" 2>&1 \
-        || { grep -E "error|FAILED" "$CACHE/$name-build.log" | head -20; die "$name build failed (log: $CACHE/$name-build.log)"; }
-    ctest --test-dir "$dir" --output-on-failure 2>&1 | tail -n 8
+    nice cmake --build "$dir" || { echo "$name build failed"; return 1; }
+    ctest --test-dir "$dir" --output-on-failure
 }
 
-log "ctest: accel runtime under ASan+UBSan (build-asan)"
-accel_variant asan -DCMAKE_BUILD_TYPE=Debug -DACCEL_BUILD_PYTHON=OFF -DACCEL_SANITIZE=address,undefined
-log "ctest: accel runtime under TSan (build-tsan)"
-accel_variant tsan -DCMAKE_BUILD_TYPE=Debug -DACCEL_BUILD_PYTHON=OFF -DACCEL_SANITIZE=thread
-log "accel: single-threaded backend (the browser's), ctest and its pytest run (build-accel-st)"
-accel_variant accel-st -DACCEL_SINGLE_THREADED=ON -DACCEL_USE_OPENSSL=OFF
-ACCEL_BUILD_DIR="$ROOT/build-accel-st" "$VENV/bin/python" -m pytest -q "$ROOT/tests/accel" -p no:cacheprovider
+stage accel-asan "accel runtime under ASan+UBSan (build-asan)" \
+    accel_variant asan -DCMAKE_BUILD_TYPE=Debug -DACCEL_BUILD_PYTHON=OFF -DACCEL_SANITIZE=address,undefined || true
+stage accel-tsan "accel runtime under TSan (build-tsan)" \
+    accel_variant tsan -DCMAKE_BUILD_TYPE=Debug -DACCEL_BUILD_PYTHON=OFF -DACCEL_SANITIZE=thread || true
+stage accel-st "accel single-threaded backend: ctest (build-accel-st)" \
+    accel_variant accel-st -DACCEL_SINGLE_THREADED=ON -DACCEL_USE_OPENSSL=OFF || true
+if [ -f "$ROOT/build-accel-st/build.ninja" ]; then
+    stage --live accel-st-py "accel single-threaded backend: pytest tests/accel" \
+        env ACCEL_BUILD_DIR="$ROOT/build-accel-st" "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/tests/accel" || true
+fi
 
 # The kernel itself (core, transport, built-in accel) under ASan+UBSan, installed
 # beside the normal one as the kernelspec `xaccel-asan` (the binary must live in
 # .venv/bin to find the venv). A sanitizer report aborts the kernel, failing the test.
-log "kernel: ASan+UBSan build (build-kernel-asan)"
-asan_dir="$ROOT/build-kernel-asan"
-if [ ! -f "$asan_dir/build.ninja" ]; then
-    cmake -S "$ROOT" -B "$asan_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPython3_EXECUTABLE="$VENV/bin/python" \
-        -DXACCEL_BUILD_TESTS=OFF -DACCEL_BUILD_TESTS=OFF \
-        -DXACCEL_SANITIZE=address,undefined -DACCEL_SANITIZE=address,undefined \
-        > "$CACHE/kernel-asan-configure.log" 2>&1 \
-        || { tail -20 "$CACHE/kernel-asan-configure.log"; die "cmake configure of the kernel ASan build failed"; }
-fi
-cmake --build "$asan_dir" --target xaccel > "$CACHE/kernel-asan-build.log" 2>&1 \
-    || { grep -E "error|FAILED" "$CACHE/kernel-asan-build.log" | head -20; die "kernel ASan build failed"; }
-install -m 755 "$asan_dir/kernel/xaccel" "$VENV/bin/xaccel-asan"
-mkdir -p "$VENV/share/jupyter/kernels/xaccel-asan"
-cat > "$VENV/share/jupyter/kernels/xaccel-asan/kernel.json" <<JSON
+kernel_asan_build() {
+    local asan_dir="$ROOT/build-kernel-asan"
+    if [ ! -f "$asan_dir/build.ninja" ]; then
+        cmake -S "$ROOT" -B "$asan_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPython3_EXECUTABLE="$VENV/bin/python" \
+            -DXACCEL_BUILD_TESTS=OFF -DACCEL_BUILD_TESTS=OFF \
+            -DXACCEL_SANITIZE=address,undefined -DACCEL_SANITIZE=address,undefined \
+            || { echo "cmake configure of the kernel ASan build failed"; return 1; }
+    fi
+    nice cmake --build "$asan_dir" --target xaccel || { echo "kernel ASan build failed"; return 1; }
+    install -m 755 "$asan_dir/kernel/xaccel" "$VENV/bin/xaccel-asan"
+    mkdir -p "$VENV/share/jupyter/kernels/xaccel-asan"
+    cat > "$VENV/share/jupyter/kernels/xaccel-asan/kernel.json" <<JSON
 {
   "display_name": "Python 3 (xaccel, ASan+UBSan)",
   "language": "python",
@@ -58,27 +134,38 @@ cat > "$VENV/share/jupyter/kernels/xaccel-asan/kernel.json" <<JSON
           "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"}
 }
 JSON
-log "pytest: kernel tests on the ASan+UBSan kernel"
-XACCEL_TEST_KERNEL=xaccel-asan "$VENV/bin/python" -m pytest -q -p no:cacheprovider -m "not cpu_budget" \
-    "$ROOT/tests/kernel/test_execution.py" "$ROOT/tests/kernel/test_bad_input.py" \
-    "$ROOT/tests/kernel/test_async.py" "$ROOT/tests/kernel/test_interrupt.py" \
-    "$ROOT/tests/kernel/test_accel_in_kernel.py" "$ROOT/tests/kernel/test_comms.py" \
-    "$ROOT/tests/kernel/test_stop_on_error.py"
-
-if [ -x "$ROOT/lite/build-toolchain" ]; then
-    log "wasm: toolchain and CPython for wasm32-emscripten (cached in $CACHE)"
-    "$ROOT/lite/build-toolchain"
+}
+if stage kernel-asan "kernel ASan+UBSan build (build-kernel-asan)" kernel_asan_build; then
+    stage --live pytest-asan "kernel tests on the ASan+UBSan kernel" \
+        env XACCEL_TEST_KERNEL=xaccel-asan "$VENV/bin/python" -m pytest -q -p no:cacheprovider -m "not cpu_budget" \
+        "$ROOT/tests/kernel/test_execution.py" "$ROOT/tests/kernel/test_bad_input.py" \
+        "$ROOT/tests/kernel/test_async.py" "$ROOT/tests/kernel/test_interrupt.py" \
+        "$ROOT/tests/kernel/test_accel_in_kernel.py" "$ROOT/tests/kernel/test_comms.py" \
+        "$ROOT/tests/kernel/test_stop_on_error.py" || true
 fi
+
+# The WebAssembly toolchain (cached in $CACHE) and the browser kernel + JupyterLite
+# site (incremental); the lite tests then use that site as built here.
+lite_ok=1
+stage --live wasm-toolchain "lite/build-toolchain (cached in $CACHE)" "$ROOT/lite/build-toolchain" || lite_ok=0
+if [ $lite_ok = 1 ]; then
+    stage --live lite-build "lite/build: wasm kernel and JupyterLite site" "$ROOT/lite/build" || lite_ok=0
+fi
+# the browser tests use the site built above (after a failed build their fixture tries
+# lite/build again and fails with its output)
+if [ $lite_ok = 1 ]; then export XACCEL_LITE_NO_BUILD=1; fi
 
 # The browser tests: Debian's Chromium, driven by playwright-core from npm.
-apt_install chromium
-if [ ! -d "$ROOT/lite/tests/node_modules" ] || stamp_changed "$ROOT/lite/tests/node_modules/.lock.sha256" "$ROOT/lite/tests/package-lock.json"; then
-    log "npm: installing lite/tests (playwright-core)"
-    npm ci --prefix "$ROOT/lite/tests" --no-audit --no-fund > "$CACHE/npm-lite-tests.log" 2>&1 \
-        || { tail -20 "$CACHE/npm-lite-tests.log"; die "npm ci in lite/tests failed"; }
-    stamp_write "$ROOT/lite/tests/node_modules/.lock.sha256" "$ROOT/lite/tests/package-lock.json"
-fi
+browser_deps() {
+    apt_install chromium
+    if [ ! -d "$ROOT/lite/tests/node_modules" ] || stamp_changed "$ROOT/lite/tests/node_modules/.lock.sha256" "$ROOT/lite/tests/package-lock.json"; then
+        npm ci --prefix "$ROOT/lite/tests" --no-audit --no-fund || { echo "npm ci in lite/tests failed"; return 1; }
+        stamp_write "$ROOT/lite/tests/node_modules/.lock.sha256" "$ROOT/lite/tests/package-lock.json"
+    fi
+}
+stage browser-deps "chromium (apt) and playwright-core (npm, lite/tests)" browser_deps || true
 
-log "pytest: kernel, accel and lite tests"
 cd "$ROOT"
-exec "$VENV/bin/python" -m pytest "${@:-tests}"
+stage --live pytest "pytest ${*:-tests} (kernel, accel, lite)" "$VENV/bin/python" -m pytest "${@:-tests}" || true
+
+[ ${#FAILED[@]} -eq 0 ]

@@ -25,6 +25,11 @@ LITE = REPO / "lite"
 TESTS_JS = LITE / "tests"
 CHROMIUM = Path(os.environ.get("XACCEL_CHROMIUM", "/usr/bin/chromium"))
 OUTPUT = LITE / "_output"
+BUILD_SITE = os.environ.get("XACCEL_LITE_NO_BUILD") != "1"
+
+# The first test also runs the module's fixtures: the browser session (up to 400 s) and,
+# unless XACCEL_LITE_NO_BUILD=1 (./dev test builds the site in its own stage), lite/build.
+pytestmark = pytest.mark.timeout(3600 if BUILD_SITE else 600)
 
 
 def _missing():
@@ -43,7 +48,7 @@ def site():
     missing = _missing()
     if missing:
         pytest.fail("browser tests need: " + "; ".join(missing))
-    if os.environ.get("XACCEL_LITE_NO_BUILD") != "1":
+    if BUILD_SITE:
         proc = subprocess.run([str(LITE / "build")], cwd=REPO, capture_output=True, text=True, timeout=3600)
         if proc.returncode != 0:
             pytest.fail(f"lite/build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")

@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 
 # generous but bounded: each CPython test module below takes 5-25 s here
 SNIPPET_TIMEOUT = 120
-TEST_MODULE_TIMEOUT = 300  # below pytest.ini's --timeout=600
+TEST_MODULE_TIMEOUT = 300  # these tests carry a pytest-timeout mark above it
 
 
 def _read_env() -> dict[str, str]:
@@ -226,6 +226,7 @@ def _assert_regrtest_passed(proc, name: str):
     assert re.search(r"^OK( \(.*\))?$", proc.stdout, re.M), describe(proc)
 
 
+@pytest.mark.timeout(TEST_MODULE_TIMEOUT + 60)
 @pytest.mark.parametrize("name", ["test_json", "test_re", "test_zlib", "test_time"])
 def test_cpython_test_module(name, tmp_path):
     require_toolchain()
@@ -233,6 +234,7 @@ def test_cpython_test_module(name, tmp_path):
     _assert_regrtest_passed(proc, name)
 
 
+@pytest.mark.timeout(TEST_MODULE_TIMEOUT + 60)
 def test_cpython_test_asyncio_futures(tmp_path):
     """test_asyncio.test_futures, run by tests/lite/wasm_asyncio_tests.py (see there why)."""
     require_toolchain()
