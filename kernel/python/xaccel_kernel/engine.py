@@ -100,9 +100,10 @@ class Engine:
 
     def before_request(self, parent):
         """A shell request starts: its context and parent are set up."""
-        self._restore_broken_streams()
         self.context.restore()
         parents.set_parent(parent)
+        # After the parent: its warning belongs to this request.
+        self._restore_broken_streams()
 
     def after_request(self):
         """A shell request was handled: its output leaves before its idle."""
