@@ -280,3 +280,45 @@ def test_shutdown_while_stopped(debug_kernel):
     while km.is_alive():
         assert time.monotonic() < deadline, "the kernel did not exit after its shutdown_reply"
         time.sleep(0.1)
+
+
+def test_restart_while_stopped_and_debugging_again(debug_kernel):
+    km, kc, dap = debug_kernel
+    dap.start()
+    code = "a = 1\nb = 2"
+    path = dap.dump_cell(code)
+    dap.set_breakpoints(path, [2])
+    kc.execute(code)
+    dap.wait_stopped()
+    km.restart_kernel(now=False)
+    kc.wait_for_ready(timeout=60)
+    reply, _ = execute(kc, "1 + 1")
+    assert reply["status"] == "ok"
+    # A new kernel: a new debugger session works as the first one did.
+    dap = DapClient(kc)
+    dap.start()
+    path = dap.dump_cell(code)
+    dap.set_breakpoints(path, [2])
+    msg_id = kc.execute(code)
+    body, frame = dap.wait_stopped()
+    assert frame["line"] == 2
+    dap.continue_(body["threadId"])
+    assert dap.shell_reply(msg_id)["status"] == "ok"
+
+
+@pytest.mark.parametrize("mode", ["signal", "message"])
+def test_interrupt_of_running_code_with_the_debugger_attached(mode):
+    km, kc = start_kernel(interrupt_mode=mode)
+    dap = DapClient(kc)
+    try:
+        dap.start()
+        execute(kc, "import asyncio")
+        msg_id = kc.execute("await asyncio.sleep(100)")
+        time.sleep(0.5)
+        km.interrupt_kernel()
+        reply = dap.shell_reply(msg_id, timeout=30)
+        assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
+        reply, _ = execute(kc, "1 + 1")
+        assert reply["status"] == "ok"
+    finally:
+        stop_kernel(km, kc)

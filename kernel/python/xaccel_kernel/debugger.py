@@ -509,6 +509,14 @@ def _listen_on_main():
         python = shutil.which("python3") or python
     debugpy.configure(python=python, subProcess=False)
     host, port = debugpy.listen((_HOST, 0))
+    # pydevd ends the session when it sees no live non-daemon thread, a check
+    # meant for scripts. In the kernel it sometimes sees the embedded main
+    # thread as a daemon dummy thread and drops a working session (seen in
+    # about 1 session in 15 on a loaded machine); the kernel's main thread
+    # lives as long as the process, so the session ends on disconnect only.
+    from pydevd import get_global_debugger
+
+    get_global_debugger().has_user_threads_alive = lambda: True
     _hide_kernel_threads()
     signal.signal(signal.SIGINT, _make_sigint_handler(signal.getsignal(signal.SIGINT)))
     _shell().events.register("post_run_cell", _retrace_main_thread)
