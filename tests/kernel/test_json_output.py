@@ -2,6 +2,8 @@
 crash; values it can carry are sent as ipykernel sends them."""
 
 
+import os
+
 import pytest
 
 from kernel_harness import execute, of_type, start_kernel, stop_kernel
@@ -58,8 +60,17 @@ def test_cycles_elsewhere_in_messages(shared_kernel):
     _assert_alive(km, kc)
 
 
-def test_a_deeply_nested_incoming_message_arrives_and_the_kernel_stays_alive(shared_kernel):
-    km, kc = shared_kernel
+@pytest.fixture
+def deep_kernel():
+    # The transport rejects messages nested deeper than XACCEL_MAX_JSON_DEPTH
+    # (test_hostile_messages.py); raised here to reach the conversion itself.
+    km, kc = start_kernel(env={**os.environ, "XACCEL_MAX_JSON_DEPTH": "200000"})
+    yield km, kc
+    stop_kernel(km, kc)
+
+
+def test_a_deeply_nested_incoming_message_within_the_limit_arrives_and_the_kernel_stays_alive(deep_kernel):
+    km, kc = deep_kernel
     reply, _ = execute(kc, "from comm import get_comm_manager\nreceived = []\n"
                            "get_comm_manager().register_target('deep', "
                            "lambda comm, msg: comm.on_msg(received.append))")
