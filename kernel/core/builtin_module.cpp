@@ -3,6 +3,7 @@
 #include <pybind11/embed.h>
 #include <pybind11/stl.h>
 
+#include "diagnostics.hpp"
 #include "json_python.hpp"
 #include "kernel_core.hpp"
 
@@ -80,5 +81,7 @@ PYBIND11_EMBEDDED_MODULE(_xaccel, m)
     m.def("stop_requested", []() { return core().stop_requested(); });
     m.def("request_stop", []() { core().request_stop(); }, "End the kernel's main loop.");
     m.def("session", []() { return core().session(); });
+    m.def("redirect_diagnostics", &xaccel::redirect_diagnostics, py::arg("fd"),
+          "Write the kernel's own diagnostics (C++ and sanitizers) to `fd` from now on.");
     m.def("parent_header", []() { return xaccel::to_python(core().execution_parent()); });
 }

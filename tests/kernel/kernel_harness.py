@@ -29,8 +29,25 @@ atexit.register(shutil.rmtree, _IPYTHON_DIRS, ignore_errors=True)
 os.environ["IPYTHONDIR"] = os.path.join(_IPYTHON_DIRS, "shared")
 
 
+def _ipython_dir_template():
+    """A profile with its history database, made once: kernels start from a
+    copy of it as fast as from an existing ~/.ipython (creating the database
+    at start-up would slow the first cell of every test kernel)."""
+    template = os.path.join(_IPYTHON_DIRS, "template")
+    if not os.path.isdir(template):
+        from IPython.core.history import HistoryAccessor
+        from IPython.core.profiledir import ProfileDir
+
+        os.makedirs(template)
+        profile = ProfileDir.create_profile_dir_by_name(template, "default")
+        HistoryAccessor(hist_file=os.path.join(profile.location, "history.sqlite")).close()
+    return template
+
+
 def own_ipython_dir():
-    return tempfile.mkdtemp(prefix="kernel-", dir=_IPYTHON_DIRS)
+    directory = tempfile.mkdtemp(prefix="kernel-", dir=_IPYTHON_DIRS)
+    shutil.copytree(_ipython_dir_template(), directory, dirs_exist_ok=True)
+    return directory
 
 
 def require_kernelspec(name=None):

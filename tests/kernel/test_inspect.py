@@ -50,11 +50,11 @@ def _inspect(kc, code, cursor_pos, detail_level, omit_sections=None):
 
 
 def _normalize(reply):
-    """Where a cell's code lives differs by kernel (/tmp/ipykernel_PID/HASH.py,
+    """Where a cell's code lives differs by name (/tmp/ipykernel_PID/HASH.py,
     /tmp/xaccel_PID/HASH.py): compare everything else."""
     data = dict(reply.get("data", {}))
     if "text/plain" in data:
-        data["text/plain"] = re.sub(r"(File:(?:\x1b\[[0-9;]*m)?\s+)/tmp/(?:ipykernel|xaccel)_\d+/\d+\.py", r"\1<cell>",
+        data["text/plain"] = re.sub(r"(File:(?:\x1b\[[0-9;]*m)?\s+)/tmp/(?:ipykernel|xaccel)_\d+/\w+\.py", r"\1<cell>",
                                     data["text/plain"])
         data["text/plain"] = re.sub(r"(File:(?:\x1b\[[0-9;]*m)?\s+)\S*<ipython-input-[^>]*>", r"\1<cell>",
                                     data["text/plain"])

@@ -21,6 +21,7 @@ from . import parent as parents
 from .cell_context import KernelContext
 from .kernel_object import Kernel
 from .stdin import StdinBridge
+from .diagnostics import log
 from .streams import make_streams
 from .sys_path import add_working_directory
 from .task_errors import TaskErrorReporter
@@ -44,6 +45,11 @@ class Engine:
         self.streams = make_streams(self.loop)
         sys.stdout, sys.stderr = self.streams
         add_working_directory()
+        self.fd_capture = None
+        if not IN_BROWSER and os.environ.get("XACCEL_CAPTURE_FD", "1") != "0":
+            from .fd_capture import FdCaptures
+
+            self.fd_capture = FdCaptures(sys.stdout, sys.stderr)
         # matplotlib draws inline unless the user chose otherwise.
         os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 
@@ -310,7 +316,7 @@ class Engine:
             try:
                 loop.drive(asyncio.wait(tasks, timeout=2.0))
             except BaseException as exc:  # noqa: BLE001 - shutting down regardless
-                sys.__stderr__.write(f"xaccel: while cancelling tasks at shutdown: {exc!r}\n")
+                log(f"xaccel: while cancelling tasks at shutdown: {exc!r}")
         try:
             loop.drive(loop.shutdown_asyncgens())
         except BaseException:  # noqa: BLE001
@@ -319,6 +325,8 @@ class Engine:
         atexit.unregister(self.shell.atexit_operations)
         self.shell.atexit_operations()
         self._flush_streams()
+        if self.fd_capture is not None:
+            self.fd_capture.stop()
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
 
 
@@ -338,4 +346,4 @@ def serve_forever():
             # Nothing runs while idle; an interrupt then has nothing to stop.
             pass
         except Exception as exc:  # noqa: BLE001 - the kernel must stay alive
-            sys.__stderr__.write(f"xaccel: error in the event loop: {exc!r}\n")
+            log(f"xaccel: error in the event loop: {exc!r}")

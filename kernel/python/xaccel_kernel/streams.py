@@ -11,6 +11,7 @@ its parent, even when it is flushed while another cell runs.
 """
 
 import io
+import itertools
 import threading
 import time
 
@@ -19,6 +20,8 @@ import _xaccel
 from . import parent as parents
 
 FLUSH_INTERVAL = 0.2
+# Orders the pending text of stdout and stderr (appends from other threads).
+_sequence = itertools.count()
 
 
 class OutStream(io.TextIOBase):
@@ -33,7 +36,10 @@ class OutStream(io.TextIOBase):
         # [parent header, [text, ...]] in order of writing.
         self._segments = []
         self._first_write = None
+        self._first_sequence = None
         self._flush_scheduled = False
+        # The fd capture of this stream (fd_capture.py), native build only.
+        self.capture = None
 
     # io.TextIOBase API
     encoding = "utf-8"
@@ -52,6 +58,9 @@ class OutStream(io.TextIOBase):
         return False
 
     def fileno(self):
+        if self.capture is not None:
+            # What is written to it (subprocess's stdout=sys.stdout) is captured too.
+            return self.capture.fd
         raise io.UnsupportedOperation(f"{self.name} of the kernel has no file descriptor")
 
     def write(self, text):
@@ -59,6 +68,7 @@ class OutStream(io.TextIOBase):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         if not text:
             return 0
+        self._drain_fds()  # what went to fds 1 and 2 before this write comes first
         on_loop_thread = threading.get_ident() == self._loop_thread_id
         if on_loop_thread and self.partner is not None and self.partner._segments:
             # stdout and stderr share one timeline in the client.
@@ -72,6 +82,7 @@ class OutStream(io.TextIOBase):
                 self._segments.append([header, [text]])
             if self._first_write is None:
                 self._first_write = now
+                self._first_sequence = next(_sequence)
             overdue = now - self._first_write >= FLUSH_INTERVAL
             schedule = not self._flush_scheduled
             self._flush_scheduled = True
@@ -85,6 +96,15 @@ class OutStream(io.TextIOBase):
             self._schedule_threadsafe(self._schedule_later, FLUSH_INTERVAL, self._scheduled_flush)
         return len(text)
 
+    def _pending_since(self):
+        with self._lock:
+            return self._first_sequence if self._segments else None
+
+    def _drain_fds(self):
+        for stream in (self, self.partner):
+            if stream is not None and stream.capture is not None:
+                stream.capture.drain()
+
     def writelines(self, lines):
         for line in lines:
             self.write(line)
@@ -97,11 +117,20 @@ class OutStream(io.TextIOBase):
         if threading.get_ident() != self._loop_thread_id:
             self._schedule_threadsafe(self.flush)
             return
+        if self.capture is not None:
+            self.capture.drain()
+        partner = self.partner
+        if partner is not None:
+            theirs, ours = partner._pending_since(), self._pending_since()
+            if theirs is not None and ours is not None and theirs < ours:
+                # Text another thread appended to the partner came first.
+                partner.flush()
         with self._lock:
             if not self._segments:
                 return
             segments, self._segments = self._segments, []
             self._first_write = None
+            self._first_sequence = None
         for header, parts in segments:
             _xaccel.publish("stream", {"name": self.name, "text": "".join(parts)}, None, None, header)
 

@@ -1,0 +1,139 @@
+"""Output written to file descriptors 1 and 2 goes into the cell.
+
+`os.system`, `os.write(1, ...)`, a C extension's printf and child processes
+write to the process's fds 1 and 2, not to sys.stdout. As ipykernel does
+(OutStream's capture of fd output), each of these fds becomes the write end
+of a pipe. A reader thread moves what arrives into the kernel's stream
+(sys.stdout or sys.stderr), and the stream takes what is already in the
+pipe before each Python-level write and flush, so that fd output and
+print() keep the order in which they happened.
+
+The kernel's own diagnostics keep the original stderr (a copy of fd 2):
+see diagnostics.py. Native build only: in the browser there are no fds.
+"""
+
+import codecs
+import io
+import os
+import select
+import signal
+import sys
+import threading
+
+from . import diagnostics
+
+_CHUNK = 65536
+
+
+class FdCapture:
+    def __init__(self, fd, stream):
+        self.fd = fd
+        self.stream = stream
+        self.original = os.dup(fd)  # not inheritable (PEP 446)
+        read_end, write_end = os.pipe()
+        os.dup2(write_end, fd)  # fds 1 and 2 stay inheritable: children write here too
+        os.close(write_end)
+        os.set_blocking(read_end, False)
+        self._read_end = read_end
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        # Held while bytes go from the pipe into the stream, so that two
+        # readers (this thread and a Python-level write) keep their order.
+        self._lock = threading.RLock()
+        self._draining = False
+        self._stop_read, self._stop_write = os.pipe()
+        self._thread = threading.Thread(target=self._run, name=f"xaccel-fd{fd}-reader", daemon=True)
+        self._thread.start()
+
+    def drain(self):
+        """Move what the pipe holds now into the stream."""
+        with self._lock:
+            if self._draining:  # the stream's write below calls back here
+                return
+            self._draining = True
+            try:
+                while True:
+                    try:
+                        data = os.read(self._read_end, _CHUNK)
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    except OSError:  # closed by stop()
+                        break
+                    if not data:
+                        break
+                    text = self._decoder.decode(data)
+                    if text:
+                        self.stream.write(text)
+                    if len(data) < _CHUNK:
+                        break
+            finally:
+                self._draining = False
+
+    def _run(self):
+        # Interrupts belong to the kernel's main thread.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        poller = select.poll()
+        poller.register(self._read_end, select.POLLIN)
+        poller.register(self._stop_read, select.POLLIN)
+        while True:
+            events = dict(poller.poll())
+            if self._stop_read in events:
+                return
+            if events.get(self._read_end, 0) & (select.POLLHUP | select.POLLERR) and not events[self._read_end] & select.POLLIN:
+                return
+            self.drain()
+
+    def stop(self):
+        """Give the fd its original file back; publish what was left."""
+        self.drain()
+        os.dup2(self.original, self.fd)
+        self.drain()
+        os.write(self._stop_write, b"x")
+        self._thread.join(timeout=2.0)
+        with self._lock:
+            tail = self._decoder.decode(b"", final=True)
+            if tail:
+                self.stream.write(tail)
+            os.close(self._read_end)
+            self._read_end = -1
+        for fd in (self._stop_read, self._stop_write):
+            os.close(fd)
+
+    def forget_after_fork(self):
+        """In a forked child: no reader thread exists there (and its lock may
+        be held forever); the child writes to the fds directly."""
+        self._lock = threading.RLock()
+        self._draining = True  # drain() does nothing from now on
+
+
+class FdCaptures:
+    """Captures of fds 1 and 2 into sys.stdout and sys.stderr."""
+
+    def __init__(self, stdout, stderr):
+        sys.__stdout__.flush()
+        sys.__stderr__.flush()
+        self.captures = [FdCapture(1, stdout), FdCapture(2, stderr)]
+        self._streams = (stdout, stderr)
+        # The kernel's own messages keep the original stderr.
+        diagnostics.redirect(self.captures[1].original)
+        for stream, capture in zip(self._streams, self.captures):
+            stream.capture = capture
+        os.register_at_fork(after_in_child=self._after_fork_in_child)
+
+    def _after_fork_in_child(self):
+        # A forked child (multiprocessing's fork and forkserver workers,
+        # os.fork) has no event loop: its prints go straight to fds 1 and 2,
+        # which the parent captures into the cell.
+        for stream, capture in zip(self._streams, self.captures):
+            stream.capture = None
+            capture.forget_after_fork()
+        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), line_buffering=True)
+        sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), line_buffering=True)
+
+    def stop(self):
+        for stream, capture in zip(self._streams, self.captures):
+            capture.stop()
+            stream.capture = None
+            stream.flush()
+        diagnostics.redirect(2)
+        for capture in self.captures:
+            os.close(capture.original)
