@@ -115,28 +115,30 @@ def _sent_at(header):
         return None
 
 
-def _claim(header):
-    """Whether the cell of `header` must stop at once (a remembered interrupt
-    arrived after its request was sent). Forgets the interrupt either way."""
+def _claim(get_header):
+    """Whether the cell whose request header `get_header()` returns must stop
+    at once (a remembered interrupt arrived after the request was sent).
+    Forgets the interrupt either way."""
     at, noticed = _state.pending_at, _state.noticed_at
     _state.pending_at = _state.noticed_at = None
     if at is None:
         return False
     if noticed is not None and time.monotonic() - noticed > KEEP_SECONDS:
         return False
-    sent = _sent_at(header)
+    sent = _sent_at(get_header())
     return sent is not None and sent <= at
 
 
 class cell:
-    """Context of a running cell: `with cell(header) as stop_at_once:`."""
+    """Context of a running cell: `with cell(get_header) as stop_at_once:`,
+    where `get_header()` returns the header of the cell's execute_request."""
 
-    def __init__(self, header):
-        self._header = header
+    def __init__(self, get_header):
+        self._get_header = get_header
 
     def __enter__(self):
         install()
-        stop = _claim(self._header)
+        stop = _claim(self._get_header)
         _state.in_user_code = True
         return stop
 
