@@ -112,6 +112,24 @@ EM_JS(void, xw_fetch, (int id, const char* url, const char* method, const char* 
     })();
 });
 
+// A synchronous GET (allowed in the kernel's web worker) of a small text file of the
+// site, for the stdlib sources (websource.py). Returns a malloc'ed UTF-8 string, or 0.
+EM_JS(char*, xw_read_url_sync, (const char* url), {
+    if (typeof XMLHttpRequest === "undefined") return 0;
+    var base = (typeof location !== "undefined") ? String(location.href) : "http://localhost/";
+    var cut = base.indexOf("/extensions/");
+    if (cut >= 0) base = base.slice(0, cut + 1);
+    try {
+        var xhr = new XMLHttpRequest();
+        xhr.open("GET", new URL(UTF8ToString(url), base).href, false);
+        xhr.send(null);
+        if (xhr.status !== 200) return 0;
+        return stringToNewUTF8(xhr.responseText);
+    } catch (e) {
+        return 0;
+    }
+});
+
 EM_JS(void, xw_fetch_abort, (int id), {
     if (!Module.__xwFetches) return;
     var c = Module.__xwFetches.get(id);
@@ -244,6 +262,18 @@ PYBIND11_EMBEDDED_MODULE(_xaccel_web, m)
         },
         py::arg("url"), py::arg("method"), py::arg("headers_json"), py::arg("body"), py::arg("timeout"),
         py::arg("callback"), "Start a Fetch API request; `callback(meta_json, body_bytes)` on completion.");
+    m.def(
+        "read_url",
+        [](const std::string& url) -> py::object
+        {
+            std::unique_ptr<char, decltype(&std::free)> text(xw_read_url_sync(url.c_str()), &std::free);
+            if (!text)
+            {
+                return py::none();
+            }
+            return py::str(text.get());
+        },
+        py::arg("url"), "Synchronous GET of a text file of the site (relative to its root); None if unavailable.");
     m.def(
         "fetch_abort",
         [](int id)

@@ -46,6 +46,13 @@ const CELLS = {
   cpu: "import accel, hashlib\n(await accel.sha256(b'abc')) == hashlib.sha256(b'abc').hexdigest()",
   magic: "%timeit -n 3 -r 1 sum(range(100))",
   input: "name = input('name? ')\nprint('got', name)",
+  // file names of packed code: in-browser paths, sources fetched on demand
+  stdlib_tb: "import json\njson.loads('{\"a\": }')",
+  getsource: "import asyncio, inspect\nsrc = inspect.getsource(asyncio.run)\nprint(src.splitlines()[0])\nprint(inspect.getsourcefile(asyncio.run))",
+  pinfo2: "import asyncio\nasyncio.run??",
+  code_paths: "import asyncio.runners, IPython.core.interactiveshell as m, xaccel_kernel.engine as e, sys\n"
+    + "[asyncio.runners.run.__code__.co_filename, m.InteractiveShell.run_cell.__code__.co_filename, "
+    + "e.Engine.__init__.__code__.co_filename, sys.prefix]",
 };
 
 async function waitReady(page, t0, phases) {

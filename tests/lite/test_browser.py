@@ -187,3 +187,43 @@ def test_input(session):
     req = [o for o in c["outputs"] if o["type"] == "input_request"]
     assert req and req[0]["content"]["prompt"] == "name? "
     assert "got browser-user" in stdout(c)
+
+
+def _plain(text):
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def test_stdlib_traceback_names_in_browser_path_with_source(session):
+    """Frames inside the packed stdlib name the file where it lives in the browser,
+    and show its source line (fetched from the site's xaccel-src/ on demand)."""
+    c = cell(session, "stdlib_tb")
+    assert c["reply"]["status"] == "error" and c["reply"]["ename"] == "JSONDecodeError"
+    text = _plain("\n".join(outputs(c, "error")[0]["traceback"]))
+    assert "/usr/local/lib/python3.11/json/decoder.py" in text, text
+    assert "raise JSONDecodeError" in text, text  # a source line of decoder.py
+    assert ".cache" not in text and "build-lite" not in text and "stdlib-" not in text, text
+
+
+def test_inspect_getsource_of_stdlib(session):
+    c = cell(session, "getsource")
+    assert c["reply"]["status"] == "ok", c
+    first, path = stdout(c).splitlines()
+    assert first.startswith("def run(main, *, debug=None)"), first
+    assert path == "/usr/local/lib/python3.11/asyncio/runners.py"
+
+
+def test_pinfo2_shows_stdlib_source(session):
+    c = cell(session, "pinfo2")
+    assert c["reply"]["status"] == "ok", c
+    pages = [p for p in c["reply"].get("payload", []) if p.get("source") == "page"]
+    shown = pages[0]["data"]["text/plain"] if pages else stdout(c)
+    assert "def run(main, *, debug=None)" in _plain(shown), c
+
+
+def test_code_objects_name_in_browser_paths(session):
+    """No build folder in the file names of packed code (stdlib, wheels, xaccel_kernel)."""
+    stdlib, ipython, engine, prefix = eval(result_text(cell(session, "code_paths")))
+    assert prefix == "/usr/local"
+    assert stdlib == "/usr/local/lib/python3.11/asyncio/runners.py"
+    assert ipython == "/usr/local/lib/python3.11/site-packages/IPython/core/interactiveshell.py"
+    assert engine == "/usr/local/lib/python3.11/site-packages/xaccel_kernel/engine.py"

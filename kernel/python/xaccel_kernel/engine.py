@@ -14,6 +14,9 @@ from . import comms, interrupts
 IN_BROWSER = sys.platform == "emscripten"
 if IN_BROWSER:
     from . import webloop as kernel_loop
+    from . import websource
+
+    websource.install()  # stdlib sources for tracebacks and inspect, fetched on demand
 else:
     from . import loop as kernel_loop
 # ---------------------------------------------------------------------------
