@@ -42,6 +42,10 @@ class FdCapture:
         self._draining = False
         self._stop_read, self._stop_write = os.pipe()
         self._thread = threading.Thread(target=self._run, name=f"xaccel-fd{fd}-reader", daemon=True)
+        # The kernel's own thread: a debugger never traces nor pauses it, so
+        # output keeps flowing (and only user threads show as stopped).
+        self._thread.pydev_do_not_trace = True
+        self._thread.is_pydev_daemon_thread = True
         self._thread.start()
 
     def drain(self):
