@@ -127,7 +127,9 @@ HttpRequest build_request(const char* api, py::handle url, py::handle method, py
         }
         req.timeout = is_never(t) ? 0.0 : t;  // inf: no limit
     }
-    if (Error bad = validate_request(req)) {
+    // The browser's fetch hook resolves a relative URL against the page.
+    const bool hook_resolves_relative = g_fetch_hook && runtime().fetch_backend() == nullptr;
+    if (Error bad = validate_request(req, hook_resolves_relative)) {
         PyErr_SetString(PyExc_ValueError, bad.message.c_str());
         throw py::error_already_set();
     }

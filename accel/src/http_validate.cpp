@@ -33,13 +33,24 @@ bool starts_with_nocase(const std::string& s, const char* prefix) {
     return true;
 }
 
+// True if `url` starts with an RFC 3986 scheme ("name:").
+bool has_scheme(const std::string& url) {
+    if (url.empty() || !std::isalpha(static_cast<unsigned char>(url[0]))) return false;
+    for (unsigned char c : url) {
+        if (c == ':') return true;
+        if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return false;
+    }
+    return false;
+}
+
 Error invalid(std::string msg) { return Error::make(ErrorKind::InvalidArgument, std::move(msg)); }
 
 }  // namespace
 
-Error validate_request(const HttpRequest& req) {
+Error validate_request(const HttpRequest& req, bool allow_relative) {
     if (has_control_break(req.url)) return invalid("fetch: the URL must not contain CR, LF or NUL characters");
-    if (!starts_with_nocase(req.url, "http://") && !starts_with_nocase(req.url, "https://")) {
+    const bool relative = allow_relative && !req.url.empty() && !has_scheme(req.url);
+    if (!relative && !starts_with_nocase(req.url, "http://") && !starts_with_nocase(req.url, "https://")) {
         auto colon = req.url.find(':');
         std::string scheme = colon == std::string::npos ? std::string() : req.url.substr(0, colon);
         return invalid(scheme.empty() || scheme.size() > 32

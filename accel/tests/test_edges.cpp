@@ -189,6 +189,19 @@ TEST(Http, ValidateRequest) {
     EXPECT_EQ(accel::validate_request(r).kind, accel::ErrorKind::InvalidArgument);
 }
 
+TEST(Http, RelativeUrlsOnlyForABackendThatResolvesThem) {
+    accel::HttpRequest r;
+    for (const char* url : {"files/hello.txt", "/x?y=1", "//host/path", "a/b:c"}) {
+        r.url = url;
+        EXPECT_EQ(accel::validate_request(r).kind, accel::ErrorKind::InvalidArgument) << url;
+        EXPECT_FALSE(accel::validate_request(r, true)) << url;
+    }
+    for (const char* bad : {"file:///etc/hostname", "javascript:alert(1)", "data:text/plain,x", "", "x\r\ny"}) {
+        r.url = bad;
+        EXPECT_EQ(accel::validate_request(r, true).kind, accel::ErrorKind::InvalidArgument) << bad;
+    }
+}
+
 #if !defined(ACCEL_SINGLE_THREADED)
 TEST(Http, CurlBackendRefusesInvalidRequests) {
     auto backend = accel::make_curl_backend();

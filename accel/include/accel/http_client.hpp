@@ -39,7 +39,9 @@ struct HttpResult {
 // URLs (no file://, ftp://...), a method made of RFC 9110 token characters,
 // header names that are tokens, and no CR, LF or NUL in the URL or in header
 // values (header injection). Returns ErrorKind::InvalidArgument on failure.
-Error validate_request(const HttpRequest& req);
+// `allow_relative`: a URL without a scheme is accepted, for a backend that
+// resolves it against an http(s) base (the browser's fetch, against the page).
+Error validate_request(const HttpRequest& req, bool allow_relative = false);
 
 class FetchBackend {
 public:
