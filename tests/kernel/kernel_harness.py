@@ -126,6 +126,14 @@ def execute(kc, code, timeout=30, **kwargs):
             return reply["content"], outputs
 
 
+def value_of(kc, expression):
+    """The text/plain value of `expression`, evaluated as a user expression."""
+    reply, _ = execute(kc, "", user_expressions={"v": expression})
+    result = reply["user_expressions"]["v"]
+    assert result["status"] == "ok", result
+    return result["data"]["text/plain"]
+
+
 def stream_text(outputs, name="stdout"):
     return "".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream" and m["content"]["name"] == name)
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from kernel_harness import execute, of_type, start_kernel, stop_kernel, stream_text
+from kernel_harness import execute, of_type, start_kernel, stop_kernel, stream_text, value_of
 
 
 @pytest.fixture(scope="module")
@@ -15,13 +15,6 @@ def kc():
     km, client = start_kernel()
     yield client
     stop_kernel(km, client)
-
-
-def value_of(kc, expression):
-    reply, _ = execute(kc, "", user_expressions={"v": expression})
-    result = reply["user_expressions"]["v"]
-    assert result["status"] == "ok", result
-    return result["data"]["text/plain"]
 
 
 def send_comm_msg(kc, comm_id, data):

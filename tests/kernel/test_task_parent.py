@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from kernel_harness import execute, start_kernel, stop_kernel
+from kernel_harness import execute, start_kernel, stop_kernel, value_of
 
 
 @pytest.fixture
@@ -14,13 +14,6 @@ def kc():
     km, client = start_kernel()
     yield client
     stop_kernel(km, client)
-
-
-def value_of(kc, expression):
-    reply, _ = execute(kc, "", user_expressions={"v": expression})
-    result = reply["user_expressions"]["v"]
-    assert result["status"] == "ok", result
-    return result["data"]["text/plain"]
 
 
 def collect_iopub(kc, until, timeout=30):
