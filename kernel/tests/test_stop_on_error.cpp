@@ -6,6 +6,7 @@
 
 #include "core/kernel_core.hpp"
 #include "recording_transport.hpp"
+#include "scripted_engine.hpp"
 
 namespace xaccel
 {
@@ -13,43 +14,7 @@ namespace xaccel
 
     namespace
     {
-        // A scripted engine: "fail" fails, everything else succeeds; with
-        // DEFER set, execute() leaves the reply to finish_execute().
-        const char* scripted_engine = R"(
-import sys, types
-module = types.ModuleType("xaccel_kernel.engine")
-DEFER = False
-class Engine:
-    def __init__(self):
-        global ENGINE
-        ENGINE = self
-        self.calls = []
-    def before_request(self, *args): pass
-    def after_request(self, *args): pass
-    def next_execution_count(self): return len(self.calls) + 1
-    def execute(self, code, silent, store_history, user_expressions, allow_stdin, stop_on_error):
-        self.calls.append(code)
-        if DEFER:
-            return None
-        if code == "fail":
-            return {"status": "error", "ename": "ValueError", "evalue": "", "traceback": [],
-                    "execution_count": len(self.calls)}
-        return {"status": "ok", "execution_count": len(self.calls), "user_expressions": {}, "payload": []}
-    def comm_info(self, content): return {"status": "ok", "comms": {}}
-    def shutdown(self, restart): pass
-module.Engine = Engine
-sys.modules["xaccel_kernel"] = types.ModuleType("xaccel_kernel")
-sys.modules["xaccel_kernel.engine"] = module
-)";
-
-        message request(const std::string& type, nl::json content)
-        {
-            message m;
-            m.origin = channel::shell;
-            m.header = make_header(type, "client", "tester");
-            m.content = std::move(content);
-            return m;
-        }
+        using testing::request;
 
         message execute(const std::string& code, nl::json extra = nl::json::object())
         {
@@ -63,7 +28,7 @@ sys.modules["xaccel_kernel.engine"] = module
         protected:
             void SetUp() override
             {
-                py::exec(scripted_engine);
+                testing::install_scripted_engine();
                 core = std::make_unique<kernel_core>(transport, "9.9.9");
             }
 
