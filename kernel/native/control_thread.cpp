@@ -11,6 +11,7 @@
 #include <zmq_addon.hpp>
 
 #include "../core/json_python.hpp"
+#include "watchdog.hpp"
 
 namespace py = pybind11;
 
@@ -194,6 +195,11 @@ namespace xaccel
         {
             // The main thread answers it, as before.
             wire.send(m_relay);
+            if (msg_type == "shutdown_request")
+            {
+                // Even while the cell blocks in a system call (watchdog.hpp).
+                watchdog::control_waiting();
+            }
             return;
         }
         if (!result.msg.content.is_object())
@@ -207,6 +213,7 @@ namespace xaccel
             // thread to see the shutdown: end the debugger session first.
             call_debugger("release");
             wire.send(m_relay);
+            watchdog::control_waiting();
             return;
         }
         serve_here(std::move(result.msg));

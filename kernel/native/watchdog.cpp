@@ -25,6 +25,14 @@ namespace xaccel
         // thread sets and reads it.
         watchdog* g_serving = nullptr;
 
+        // The watchdog the control thread tells about waiting messages (it
+        // outlives the control thread: main.cpp stops that one first).
+        std::atomic<watchdog*> g_active{nullptr};
+
+        // Ticks without the main thread running its pending call after
+        // which it is taken as blocked in a system call.
+        constexpr int blocked_after_ticks = 2;
+
         // A pidfd for the process that started the kernel (as jupyter_client
         // sets JPY_PARENT_PID), -1 if none; -2 if it is already gone.
         int open_parent()
@@ -67,6 +75,7 @@ namespace xaccel
         }
         m_thread = std::thread([this] { run(); });
         g_serving = this;
+        g_active = this;
     }
 
     watchdog::~watchdog()
@@ -85,6 +94,8 @@ namespace xaccel
         {
             g_serving = nullptr;
         }
+        watchdog* self = this;
+        g_active.compare_exchange_strong(self, nullptr);
         if (m_thread.joinable())
         {
             m_stopping = true;
@@ -118,8 +129,18 @@ namespace xaccel
         m_executing = false;
     }
 
+    void watchdog::control_waiting() noexcept
+    {
+        watchdog* dog = g_active.load();
+        if (dog != nullptr && dog->m_executing)
+        {
+            dog->m_control_waiting = true;
+        }
+    }
+
     void watchdog::run()
     {
+        int unserved_ticks = 0;
         while (!m_stopping)
         {
             int timeout = tick_ms;
@@ -152,8 +173,23 @@ namespace xaccel
                 pthread_kill(m_main_thread, SIGINT);
                 continue;
             }
+            if (!m_executing)
+            {
+                unserved_ticks = 0;
+                m_control_waiting = false;
+            }
+            else if (ready == 0 && m_scheduled)
+            {
+                // The last tick's pending call has not run yet: the cell is
+                // in a system call (or C code holding the GIL).
+                if (++unserved_ticks >= blocked_after_ticks && m_control_waiting.exchange(false))
+                {
+                    pthread_kill(m_main_thread, SIGINT);
+                }
+            }
             if (ready == 0 && m_executing && !m_stopping && !m_scheduled.exchange(true))
             {
+                unserved_ticks = 0;
                 if (Py_AddPendingCall(&watchdog::serve_control_now, nullptr) != 0)
                 {
                     m_scheduled = false;  // the queue is full: next tick
@@ -177,6 +213,7 @@ namespace xaccel
             return 0;
         }
         dog->m_scheduled = false;
+        dog->m_control_waiting = false;
         if (!dog->m_executing || dog->m_stopping)
         {
             return 0;

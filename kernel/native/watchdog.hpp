@@ -8,6 +8,13 @@
 // - It watches the parent process (JPY_PARENT_PID) with a pidfd: when the
 //   parent goes away it stops the kernel and interrupts the running code.
 //
+// - A shutdown_request relayed by the control thread while the
+//   cell blocks in a system call (`time.sleep(100)`, a socket read) would
+//   wait for that call to end: pending calls run only between bytecodes.
+//   When the tick's pending call has not run for two ticks, the watchdog
+//   sends SIGINT to the main thread instead: the call fails with EINTR and
+//   the kernel's handler raises KeyboardInterrupt in the cell.
+//
 // An idle kernel's watchdog sleeps in poll() and costs nothing.
 #ifndef XACCEL_NATIVE_WATCHDOG_HPP
 #define XACCEL_NATIVE_WATCHDOG_HPP
@@ -39,6 +46,10 @@ namespace xaccel
         // Ends the thread (idempotent). Call before Python is finalized.
         void stop() noexcept;
 
+        // The control thread relayed a shutdown_request, which the main
+        // thread must see now. Any thread.
+        static void control_waiting() noexcept;
+
     private:
         void run();
         void wake() noexcept;
@@ -53,6 +64,7 @@ namespace xaccel
         std::atomic<bool> m_sleeping{false};
         std::atomic<bool> m_scheduled{false};
         std::atomic<bool> m_stopping{false};
+        std::atomic<bool> m_control_waiting{false};
         std::thread m_thread;
     };
 }
