@@ -195,11 +195,8 @@ namespace xaccel
         {
             // The main thread answers it, as before.
             wire.send(m_relay);
-            if (msg_type == "shutdown_request")
-            {
-                // Even while the cell blocks in a system call (watchdog.hpp).
-                watchdog::control_waiting();
-            }
+            // Served at once even while a cell runs (watchdog.hpp).
+            watchdog::control_waiting(msg_type == "shutdown_request");
             return;
         }
         if (!result.msg.content.is_object())
@@ -213,7 +210,7 @@ namespace xaccel
             // thread to see the shutdown: end the debugger session first.
             call_debugger("release");
             wire.send(m_relay);
-            watchdog::control_waiting();
+            watchdog::control_waiting(true);
             return;
         }
         serve_here(std::move(result.msg));
