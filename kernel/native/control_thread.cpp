@@ -11,6 +11,7 @@
 #include <zmq_addon.hpp>
 
 #include "../core/json_python.hpp"
+#include "watchdog.hpp"
 
 namespace py = pybind11;
 
@@ -194,6 +195,8 @@ namespace xaccel
         {
             // The main thread answers it, as before.
             wire.send(m_relay);
+            // Served at once even while a cell runs (watchdog.hpp).
+            watchdog::control_waiting(msg_type == "shutdown_request");
             return;
         }
         if (!result.msg.content.is_object())
@@ -207,6 +210,7 @@ namespace xaccel
             // thread to see the shutdown: end the debugger session first.
             call_debugger("release");
             wire.send(m_relay);
+            watchdog::control_waiting(true);
             return;
         }
         serve_here(std::move(result.msg));
