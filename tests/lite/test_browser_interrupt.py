@@ -24,7 +24,8 @@ def _session(mode, tmp_path_factory):
     result = features(mode, tmp_path_factory.mktemp("lite"))
     timings = {name: (round(c.get("error_shown_s") or -1, 2), round(c.get("after_interrupt_s") or -1, 2))
                for name, c in result["cases"].items()}
-    print(f"\ninterrupt ({mode}): seconds from the interrupt to (KeyboardInterrupt shown, reply): {timings}")
+    print(f"\ninterrupt ({mode}): first traceback of the session {result['first_traceback']['seconds']:.2f} s; "
+          f"seconds from the interrupt to (KeyboardInterrupt shown, reply): {timings}")
     return result
 
 
