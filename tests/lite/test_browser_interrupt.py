@@ -101,3 +101,10 @@ def test_synchronous_code_without_isolation_says_why(not_isolated):
 def test_no_request_to_other_origins(isolated, not_isolated):
     assert isolated["other_origin_requests"] == []
     assert not_isolated["other_origin_requests"] == []
+
+
+def test_no_uncaught_errors_in_the_page(isolated, not_isolated):
+    """On the isolated page, @jupyterlite/xeus's page-worker calls used to throw
+    "value.then is not a function" (lite/site_patch.py fixes it)."""
+    for session in (isolated, not_isolated):
+        assert not [c for c in session["console"] if c.startswith("[pageerror]")], session["console"]
