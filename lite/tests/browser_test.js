@@ -116,7 +116,18 @@ async function runCells(page) {
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
            "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
-  const result = { console: [] };
+  const result = { console: [], other_origin_requests: [] };
+  // A site built by lite/build loads only from its own origin (lite/site_patch.py).
+  const origin = new URL(base).origin;
+  context.on("request", (r) => {
+    const u = r.url();
+    if (/^(data|blob|about|chrome|chrome-extension):/.test(u)) return;
+    try {
+      if (new URL(u).origin !== origin) result.other_origin_requests.push(u);
+    } catch (e) {
+      result.other_origin_requests.push(u);
+    }
+  });
   try {
     const url = `${base}lab/index.html?path=${NOTEBOOK}`;
     let page = await context.newPage();

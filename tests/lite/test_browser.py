@@ -109,6 +109,11 @@ def test_kernel_ready(session):
     assert session["warm_cell"]["text/plain"] == "2"
 
 
+def test_no_request_to_other_origins(session):
+    """Cold and warm load and all cells: every request goes to the site's own origin."""
+    assert session["other_origin_requests"] == []
+
+
 def test_print(session):
     c = cell(session, "print")
     assert c["reply"]["status"] == "ok"

@@ -72,6 +72,11 @@ class Engine:
             self.shell.loop_runner = self._run_awaiting_cell
         self.shell.autoawait = True
         self.loop.on_interrupt = lambda: setattr(self.shell, "interrupted", True)
+        if IN_BROWSER:
+            from . import webinterrupt, webpip
+
+            webinterrupt.install(self.loop.on_interrupt)
+            webpip.register(self.shell)
         self.tasks = TaskErrorReporter(self.shell)
         self.loop.set_task_factory(self.tasks.task_factory)
         self.loop.set_exception_handler(self._loop_exception)
@@ -205,7 +210,10 @@ class Engine:
 
         # Its context is kept for the next cells (see cell_context.py).
         cell_context = contextvars.copy_context()
-        task = self.loop.create_task(run_cell(), context=cell_context)
+        from . import webinterrupt
+
+        task = self.loop.create_task(webinterrupt.armed(run_cell()), context=cell_context)
+        webinterrupt.cell_task(task)
         task.add_done_callback(finished)
         return True
 
