@@ -376,10 +376,17 @@ namespace xaccel
         m_execution_parent = cell_parent;
         m_execution_identities = cell_identities;
         publish_status("idle", request.header);
-        if (interrupted)
+        if (interrupted && m_executing)
         {
+            // Natively the cell drives the loop below us: it cancels the cell.
             PyErr_SetNone(PyExc_KeyboardInterrupt);
             throw py::error_already_set();
+        }
+        if (interrupted)
+        {
+            // Browser: nothing of the cell is on the stack; it takes the
+            // interrupt at its next check.
+            PyErr_SetInterrupt();
         }
     }
 

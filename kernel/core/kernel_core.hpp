@@ -49,7 +49,9 @@ namespace xaccel
         // Publishes the 'starting' status, as a new kernel does once.
         void announce_start();
 
-        // Handles one request; never throws (errors become replies and logs).
+        // Handles one request; never throws (errors become replies and logs),
+        // but for KeyboardInterrupt in a request handled while a cell drives
+        // the event loop (beside_cell.hpp): it goes on to cancel that cell.
         void handle(message request);
 
         // Completes an execute_request whose engine call returned None (it

@@ -144,3 +144,30 @@ def test_execute_queued_during_a_failing_await_is_aborted(kernel):
     # A request sent after the error's reply runs.
     reply, outputs = execute(kc, "print('runs')")
     assert reply["status"] == "ok" and stream_text(outputs) == "runs\n"
+
+
+def test_interrupt_during_a_comm_handler_beside_a_cell_stops_the_cell(kernel):
+    km, kc = kernel
+    assert execute(kc, (
+        "import comm, sys, time\n"
+        "def _slow_target(c, open_msg):\n"
+        "    @c.on_msg\n"
+        "    def _(msg):\n"
+        "        print('handler started', flush=True)\n"
+        "        time.sleep(20)\n"
+        "comm.get_comm_manager().register_target('test.slow', _slow_target)\n"
+    ))[0]["status"] == "ok"
+    kc.shell_channel.send(kc.session.msg("comm_open", {"comm_id": "s-1", "target_name": "test.slow", "data": {}}))
+    cell_id = kc.execute("import asyncio\nawait asyncio.sleep(30)")
+    wait_until_running(kc, cell_id)
+    kc.shell_channel.send(kc.session.msg("comm_msg", {"comm_id": "s-1", "data": {}}))
+    collect_until(kc, lambda ms: any(m["msg_type"] == "stream" and "handler started" in m["content"]["text"]
+                                     for m in ms))
+    sent = time.monotonic()
+    km.interrupt_kernel()
+    reply = reply_to(kc, cell_id)["content"]
+    # The interrupt stopped the handler and went on to the cell it was meant for.
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
+    assert time.monotonic() - sent < 15
+    reply, outputs = execute(kc, "print('alive')")
+    assert reply["status"] == "ok" and stream_text(outputs) == "alive\n"

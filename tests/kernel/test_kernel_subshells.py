@@ -169,12 +169,23 @@ def test_comm_message_on_a_subshell_reaches_a_cell_awaiting_a_change(kernel):
     execute(kc, "import ipywidgets as w\nslider = w.IntSlider(value=1)")
     comm_id = execute(kc, "print(slider.comm.comm_id)")[1]
     comm_id = stream_text(comm_id).strip()
-    main_id = send_execute(kc, "print('changed to', await xaccel.wait_for_change(slider))")
-    wait_until_running(kc, main_id)
+    # The subshell handles the comm at once: it must come after the observer
+    # is in place, which the cell says once its waiting task has started.
+    main_id = send_execute(kc, (
+        "import asyncio\n"
+        "waiting = asyncio.ensure_future(xaccel.wait_for_change(slider))\n"
+        "await asyncio.sleep(0)\n"
+        "print('waiting', flush=True)\n"
+        "print('changed to', await waiting)\n"))
+    deadline = time.monotonic() + 30
+    while True:
+        out = kc.get_iopub_msg(timeout=max(deadline - time.monotonic(), 0.01))
+        if out["parent_header"].get("msg_id") == main_id and out["msg_type"] == "stream":
+            break
     msg = kc.session.msg("comm_msg", {"comm_id": comm_id,
                                       "data": {"method": "update", "state": {"value": 5}, "buffer_paths": []}})
     msg["header"]["subshell_id"] = subshell
     kc.shell_channel.send(msg)
     replies, _ = replies_to(kc, [main_id])
     assert replies[main_id]["content"]["status"] == "ok"
-    assert stream_text(iopub_of(kc, main_id)) == "changed to 5\n"
+    assert stream_text(iopub_of(kc, main_id)) == "changed to 5\n"  # ("waiting" was read above)

@@ -14,7 +14,7 @@ __all__ = ["wait_for_change"]
 
 
 async def wait_for_change(obj, name="value", timeout=None):
-    """Wait for the next change of trait `name` of `obj` (an ipywidget or any
+    """Wait for the next change (after this call) of trait `name` of `obj` (an ipywidget or any
     `traitlets.HasTraits`) and return its new value.
 
     `timeout` (seconds) raises TimeoutError when no change came in time. The
