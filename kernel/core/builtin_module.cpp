@@ -80,6 +80,8 @@ PYBIND11_EMBEDDED_MODULE(_xaccel, m)
         py::arg("reply"), "Send the execute_reply of a cell that finished on the event loop.");
 
     m.def("stop_requested", []() { return core().stop_requested(); });
+    m.def("cell_running", []() { return core().cell_running(); },
+          "Whether a cell runs: while it drives the loop, comms and other requests are served beside it.");
     m.def("request_stop", []() { core().request_stop(); }, "End the kernel's main loop.");
     m.def("session", []() { return core().session(); });
     m.def("redirect_diagnostics", &xaccel::redirect_diagnostics, py::arg("fd"),

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "beside_cell.hpp"
 #include "json_python.hpp"
 
 namespace xaccel
@@ -247,8 +248,9 @@ namespace xaccel
             explicit flag_guard(bool& f) : flag(f) { flag = true; }
             ~flag_guard() { flag = false; }
         } guard(m_handling_waiting);
-        // Requests in order, until one defers its reply again.
-        while (!m_deferred && !m_waiting.empty())
+        // Requests in order, until one defers its reply again (or, for a
+        // request handled beside a running cell, until that cell ends).
+        while (!m_deferred && !m_executing && !m_waiting.empty())
         {
             request_queue::entry next = m_waiting.pop();
             if (next.queued_before_error && next.request.msg_type() == "execute_request")
@@ -271,12 +273,20 @@ namespace xaccel
                       << problem << std::endl;
             return;
         }
-        if ((m_deferred || !m_waiting.empty()) && request.origin == channel::shell && !m_handling_waiting)
+        if (request.origin == channel::shell)
         {
-            // Shell requests are answered in order: wait for the running cell
-            // and for the requests queued before this one.
-            m_waiting.push(std::move(request));
-            return;
+            if ((m_executing || m_deferred) && runs_beside_cell(request.msg_type()))
+            {
+                handle_beside_cell(request);
+                return;
+            }
+            if (m_executing || ((m_deferred || !m_waiting.empty()) && !m_handling_waiting))
+            {
+                // Shell requests are answered in order: wait for the running
+                // cell and for the requests queued before this one.
+                m_waiting.push(std::move(request));
+                return;
+            }
         }
 
         publish_status("busy", request.header);
@@ -318,6 +328,65 @@ namespace xaccel
         else
         {
             m_deferred = std::make_unique<message>(std::move(request));
+        }
+    }
+
+    void kernel_core::handle_beside_cell(const message& request)
+    {
+        // The cell's parent (for output, stdin and the watchdog) comes back
+        // afterwards; the request's own output leaves before its idle.
+        const nl::json cell_parent = m_execution_parent;
+        const std::vector<std::string> cell_identities = m_execution_identities;
+        publish_status("busy", request.header);
+        bool interrupted = false;
+        try
+        {
+            if (request.msg_type() == "kernel_info_request")
+            {
+                reply(request, "kernel_info_reply", kernel_info());
+            }
+            else
+            {
+                m_execution_parent = request.header;
+                m_execution_identities = request.identities;
+                py::object entered = m_engine.attr("enter_beside_cell")(python_message(request));
+                message copy = request;
+                try
+                {
+                    dispatch(copy);
+                }
+                catch (...)
+                {
+                    m_engine.attr("leave_beside_cell")(entered);
+                    throw;
+                }
+                m_engine.attr("leave_beside_cell")(entered);
+            }
+        }
+        catch (py::error_already_set& e)
+        {
+            fail(request, py::str(e.type().attr("__name__")), py::str(e.value()));
+            // An interrupt is meant for the cell: it goes on to cancel it.
+            interrupted = e.matches(PyExc_KeyboardInterrupt);
+        }
+        catch (std::exception& e)
+        {
+            fail(request, "KernelError", e.what());
+        }
+        m_execution_parent = cell_parent;
+        m_execution_identities = cell_identities;
+        publish_status("idle", request.header);
+        if (interrupted && m_executing)
+        {
+            // Natively the cell drives the loop below us: it cancels the cell.
+            PyErr_SetNone(PyExc_KeyboardInterrupt);
+            throw py::error_already_set();
+        }
+        if (interrupted)
+        {
+            // Browser: nothing of the cell is on the stack; it takes the
+            // interrupt at its next check.
+            PyErr_SetInterrupt();
         }
     }
 
@@ -491,6 +560,15 @@ namespace xaccel
             {{{"text", "Python Reference"}, {"url", "https://docs.python.org/3/"}},
              {{"text", "IPython Reference"}, {"url", "https://ipython.readthedocs.io/en/stable/"}},
              {{"text", "asyncio"}, {"url", "https://docs.python.org/3/library/asyncio.html"}}});
+        nl::json features = nl::json::array();
+        if (m_debugger_available)
+        {
+            features.push_back("debugger");
+        }
+        if (m_subshells_available)
+        {
+            features.push_back("kernel subshells");
+        }
         return nl::json{{"status", "ok"},
                         {"protocol_version", "5.3"},
                         {"implementation", "xaccel"},
@@ -501,8 +579,7 @@ namespace xaccel
                         {"help_links", std::move(help_links)},
                         {"debugger", m_debugger_available},
                         // JEP 92 (protocol 5.5): optional features by name.
-                        {"supported_features",
-                         m_debugger_available ? nl::json::array({"debugger"}) : nl::json::array()}};
+                        {"supported_features", std::move(features)}};
     }
 
     void kernel_core::shutdown_request(const message& request)

@@ -189,6 +189,8 @@ namespace xaccel
         // Interrupt and shutdown need this thread only while a debugger
         // session exists (the main thread may be stopped at a breakpoint).
         const bool served_here = msg_type == "debug_request" || msg_type == "kernel_info_request"
+                                 || msg_type == "create_subshell_request" || msg_type == "delete_subshell_request"
+                                 || msg_type == "list_subshell_request"
                                  || (m_session_active
                                      && (msg_type == "interrupt_request" || msg_type == "shutdown_request"));
         if (!served_here)
@@ -229,6 +231,12 @@ namespace xaccel
         else if (msg_type == "interrupt_request")
         {
             serve_interrupt(header, identities);
+        }
+        else if (msg_type == "create_subshell_request" || msg_type == "delete_subshell_request"
+                 || msg_type == "list_subshell_request")
+        {
+            send_reply(header, identities, msg_type.substr(0, msg_type.size() - 8) + "_reply",
+                       serve_subshell_request(msg_type, request.content));
         }
         else
         {

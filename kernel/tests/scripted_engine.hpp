@@ -43,6 +43,9 @@ class Engine:
             return None
         return {"status": "ok", "execution_count": count, "user_expressions": {}, "payload": []}
     def comm_info(self, content): return {"status": "ok", "comms": {}}
+    def comm_message(self, msg_type, msg): self.calls.append(msg_type)
+    def enter_beside_cell(self, parent): return parent["header"]["msg_id"]
+    def leave_beside_cell(self, entered): self.calls.append("left beside")
     def shutdown(self, restart): pass
 module.Engine = Engine
 sys.modules["xaccel_kernel"] = types.ModuleType("xaccel_kernel")

@@ -77,17 +77,21 @@ namespace xaccel
     {
         py::exec("DEFER = True");
         core->handle(request("execute_request", {{"code", "slow"}}));
+        core->handle(request("execute_request", {{"code", "queued"}}));
         core->handle(request("kernel_info_request", nl::json::object()));
         core->handle(request("kernel_info_request", nl::json::object(), channel::control));
         std::vector<std::string> expected = {"iopub:status:busy", "iopub:execute_input", "iopub:stream",
-                                             // control is served while the cell runs; shell waits
+                                             // kernel_info (shell: beside the cell, beside_cell.hpp;
+                                             // control) is answered while the cell runs; executes wait
+                                             "iopub:status:busy", "shell:kernel_info_reply", "iopub:status:idle",
                                              "iopub:status:busy", "control:kernel_info_reply", "iopub:status:idle"};
         EXPECT_EQ(transport.summary(), expected);
 
         transport.sent.clear();
+        py::exec("DEFER = False");
         core->finish_execute(nl::json{{"status", "ok"}, {"execution_count", 1}});
-        expected = {"shell:execute_reply", "iopub:status:idle", "iopub:status:busy", "shell:kernel_info_reply",
-                    "iopub:status:idle"};
+        expected = {"shell:execute_reply", "iopub:status:idle", "iopub:status:busy", "iopub:execute_input",
+                    "iopub:stream", "shell:execute_reply", "iopub:status:idle"};
         EXPECT_EQ(transport.summary(), expected);
         EXPECT_THROW(core->finish_execute(nl::json::object()), std::runtime_error);
     }
@@ -132,6 +136,8 @@ namespace xaccel
         info = core->kernel_info();
         EXPECT_EQ(info["debugger"], true);
         EXPECT_EQ(info["supported_features"], nl::json::array({"debugger"}));
+        core->set_subshells_available(true);
+        EXPECT_EQ(core->kernel_info()["supported_features"], nl::json::array({"debugger", "kernel subshells"}));
     }
 
     TEST_F(kernel_core_test, shutdown_replies_and_requests_stop)

@@ -119,7 +119,7 @@ namespace xaccel
         core->handle(execute("queued 1"));
         core->handle(request("comm_info_request", nl::json::object()));
         core->handle(execute("queued 2"));
-        EXPECT_TRUE(replies().empty());
+        EXPECT_EQ(replies(), std::vector<std::string>{"comm_info_reply:ok"});
 
         py::exec("DEFER = False");
         core->finish_execute(nl::json{{"status", "error"},
@@ -127,15 +127,44 @@ namespace xaccel
                                       {"evalue", ""},
                                       {"traceback", nl::json::array()},
                                       {"execution_count", 1}});
-        std::vector<std::string> expected = {"execute_reply:error", "execute_reply:aborted", "comm_info_reply:ok",
+        // comm_info was answered beside the running cell (beside_cell.hpp).
+        std::vector<std::string> expected = {"comm_info_reply:ok", "execute_reply:error", "execute_reply:aborted",
                                              "execute_reply:aborted"};
         EXPECT_EQ(replies(), expected);
 
-        EXPECT_EQ(engine_calls(), std::vector<std::string>{"slow"});
+        EXPECT_EQ(engine_calls(), (std::vector<std::string>{"slow", "left beside"}));
 
         transport.sent.clear();
         core->handle(execute("after"));
         EXPECT_EQ(replies(), std::vector<std::string>{"execute_reply:ok"});
+    }
+
+    TEST_F(stop_on_error_test, comms_and_reading_requests_are_handled_beside_a_running_cell)
+    {
+        py::exec("DEFER = True");
+        message cell = execute("slow");
+        nl::json cell_header = cell.header;
+        core->handle(std::move(cell));
+        core->handle(execute("queued"));
+        message comm = request("comm_msg", {{"comm_id", "c"}, {"data", nl::json::object()}});
+        std::string comm_id = comm.header["msg_id"];
+        transport.sent.clear();
+        core->handle(std::move(comm));
+        core->handle(request("kernel_info_request", nl::json::object()));
+        // Handled at once, each between its own busy and idle; the queued
+        // execute still waits for the cell.
+        std::vector<std::string> expected = {"iopub:status:busy", "iopub:status:idle", "iopub:status:busy",
+                                             "shell:kernel_info_reply", "iopub:status:idle"};
+        EXPECT_EQ(transport.summary(), expected);
+        EXPECT_EQ(transport.sent[0].msg.parent_header["msg_id"], comm_id);
+        EXPECT_EQ(engine_calls(), (std::vector<std::string>{"slow", "comm_msg", "left beside"}));
+        // Output without a parent of its own belongs to the cell again.
+        core->publish("stream", {{"name", "stdout"}, {"text", "t"}}, nl::json::object(), {});
+        EXPECT_EQ(transport.sent.back().msg.parent_header, cell_header);
+
+        py::exec("DEFER = False");
+        core->finish_execute(nl::json{{"status", "ok"}, {"execution_count", 1}});
+        EXPECT_EQ(engine_calls(), (std::vector<std::string>{"slow", "comm_msg", "left beside", "queued"}));
     }
 
     TEST_F(stop_on_error_test, deferred_cell_success_runs_the_queued_executes)

@@ -50,6 +50,10 @@ const CELLS = {
   stdlib_tb: "import json\njson.loads('{\"a\": }')",
   getsource: "import asyncio, inspect\nsrc = inspect.getsource(asyncio.run)\nprint(src.splitlines()[0])\nprint(inspect.getsourcefile(asyncio.run))",
   pinfo2: "import asyncio\nasyncio.run??",
+  // a comm message is answered while a cell awaits (kernel/core/beside_cell.hpp)
+  comm_target: "import comm\ndef _echo(c, open_msg):\n    c.on_msg(lambda m: c.send({'echo': m['content']['data']}))\n"
+    + "comm.get_comm_manager().register_target('test.echo', _echo)",
+  comm_while_awaiting: "__COMM_WHILE_AWAITING__",
   code_paths: "import asyncio.runners, IPython.core.interactiveshell as m, xaccel_kernel.engine as e, sys\n"
     + "[asyncio.runners.run.__code__.co_filename, m.InteractiveShell.run_cell.__code__.co_filename, "
     + "e.Engine.__init__.__code__.co_filename, sys.prefix]",
@@ -79,6 +83,26 @@ async function runCells(page) {
       if (code === "__WAIT__") {
         await new Promise((r) => setTimeout(r, 1000));
         out[name] = { waited: 1.0 };
+        continue;
+      }
+      if (code === "__COMM_WHILE_AWAITING__") {
+        // A cell awaits 3 s; meanwhile a comm is opened and sent a message.
+        const t0 = performance.now();
+        const future = kernel.requestExecute({ code: "import asyncio\nawait asyncio.sleep(3)\n'cell done'" });
+        const comm = kernel.createComm("test.echo");
+        const echoed = new Promise((resolve) => {
+          comm.onMsg = (msg) => resolve({ data: msg.content.data, at: (performance.now() - t0) / 1000 });
+        });
+        comm.open({});
+        comm.send({ n: 1 });
+        try {
+          const echo = await Promise.race([
+            echoed, new Promise((_, rej) => setTimeout(() => rej(new Error("no echo after 30 s")), 30000))]);
+          const reply = await future.done;
+          out[name] = { echo, reply: reply.content, outputs: [], cell_done_at: (performance.now() - t0) / 1000 };
+        } catch (e) {
+          out[name] = { error: String(e), outputs: [] };
+        }
         continue;
       }
       const t0 = performance.now();

@@ -232,3 +232,11 @@ def test_code_objects_name_in_browser_paths(session):
     assert stdlib == "/usr/local/lib/python3.11/asyncio/runners.py"
     assert ipython == "/usr/local/lib/python3.11/site-packages/IPython/core/interactiveshell.py"
     assert engine == "/usr/local/lib/python3.11/site-packages/xaccel_kernel/engine.py"
+
+
+def test_comm_message_is_answered_while_a_cell_awaits(session):
+    c = cell(session, "comm_while_awaiting")
+    assert c["echo"]["data"] == {"echo": {"n": 1}}
+    assert c["reply"]["status"] == "ok"
+    # The echo came while the cell was still awaiting its 3 s sleep.
+    assert c["echo"]["at"] < c["cell_done_at"] and c["cell_done_at"] >= 3, c

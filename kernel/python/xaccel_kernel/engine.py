@@ -87,6 +87,11 @@ class Engine:
         self.comm_manager = comms.install()
         self.shell.kernel = Kernel(self.shell, self.comm_manager)
         self._preload_accel()
+        # `xaccel`: the kernel's helpers for users (user_api.py).
+        from . import user_api
+
+        sys.modules.setdefault("xaccel", user_api)
+        self.shell.user_ns["xaccel"] = self.shell.user_ns_hidden["xaccel"] = user_api
         # Context variables of the cells, kept from request to request.
         self.context = KernelContext()
         _engine = self
@@ -123,6 +128,15 @@ class Engine:
         """A shell request was handled: its output leaves before its idle."""
         self._flush_streams()
         self.context.save()
+
+    def enter_beside_cell(self, parent):
+        """A request is handled while a cell awaits: it is the parent of its
+        own output; the cell's context is left as it is."""
+        return parents.enter(parent)
+
+    def leave_beside_cell(self, entered):
+        self._flush_streams()
+        parents.leave(entered)
 
     def _run_awaiting_cell(self, coro):
         return self.context.run_awaiting_cell(self.loop, coro, self.loop.drive)
@@ -319,6 +333,10 @@ class Engine:
 
     def shutdown(self, restart):
         """Cancel the tasks, let them finish cancelling, save history."""
+        if not IN_BROWSER:
+            from . import subshells
+
+            subshells.stop_all()
         loop = self.loop
         tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
         for task in tasks:
