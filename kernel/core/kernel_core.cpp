@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "json_python.hpp"
+#include "send_time.hpp"
 
 namespace xaccel
 {
@@ -278,6 +279,11 @@ namespace xaccel
             m_waiting.push(std::move(request));
             return;
         }
+        if (request.origin == channel::shell && m_waiting.sent_before_error(request))
+        {
+            abort_request(request);  // stop_on_error: sent before the error's reply
+            return;
+        }
 
         publish_status("busy", request.header);
         bool finished = true;
@@ -378,6 +384,10 @@ namespace xaccel
             m_waiting.push(std::move(waiting));
         }
         m_waiting.mark_queued_before_error();
+        if (m_transport.requests_wait_out_of_reach())
+        {
+            m_waiting.mark_error_time(now_ms());
+        }
     }
 
     void kernel_core::abort_request(const message& request)
