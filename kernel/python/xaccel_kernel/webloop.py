@@ -66,10 +66,11 @@ class WebLoop(base_events.BaseEventLoop):
         )
 
     def run_until_complete(self, future):
-        raise RuntimeError(
-            "The browser cannot block: use `await` at the top level of a cell "
-            "instead of run_until_complete()/asyncio.run()."
-        )
+        from .webrun import blocking_error
+
+        if asyncio.iscoroutine(future):
+            future.close()  # never run: no "never awaited" warning
+        raise blocking_error("loop.run_until_complete()")
 
     # ---- scheduling through JavaScript ----------------------------------
 
