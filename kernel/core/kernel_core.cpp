@@ -238,7 +238,7 @@ namespace xaccel
 
     void kernel_core::handle_waiting()
     {
-        if (m_handling_waiting)
+        if (m_handling_waiting || m_executing)
         {
             return;  // the outer call goes on with the queue
         }
@@ -272,10 +272,13 @@ namespace xaccel
                       << problem << std::endl;
             return;
         }
-        if ((m_deferred || !m_waiting.empty()) && request.origin == channel::shell && !m_handling_waiting)
+        if (request.origin == channel::shell
+            && (m_executing || ((m_deferred || !m_waiting.empty()) && !m_handling_waiting)))
         {
             // Shell requests are answered in order: wait for the running cell
-            // and for the requests queued before this one.
+            // and for the requests queued before this one. A request can
+            // arrive while a cell's code runs when that cell's stack is
+            // suspended (asyncio.run in the browser, kernel/lite/jspi.cpp).
             m_waiting.push(std::move(request));
             return;
         }

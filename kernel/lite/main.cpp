@@ -570,7 +570,8 @@ namespace
 
 EMSCRIPTEN_BINDINGS(xaccel_lite)
 {
-    emscripten::class_<xserver>("xserver").function("notify_listener", &xserver::notify_listener);
+    // async(): a promising entry point (JSPI), so that a cell may suspend (jspi.cpp)
+    emscripten::class_<xserver>("xserver").function("notify_listener", &xserver::notify_listener, emscripten::async());
     emscripten::class_<xkernel>("xkernel")
         .constructor<>()
         .constructor<val>()

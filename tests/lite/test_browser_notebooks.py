@@ -89,7 +89,8 @@ def test_browser_notes_explain_replaced_cells(site):  # noqa: F811
     sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in from_site["cells"]]
     notes = [i for i, s in enumerate(sources) if s.startswith("**In the browser:**")]
     assert notes, "async-tour.ipynb in the site has no browser note"
-    assert "asyncio.run(" not in sources[notes[0] + 1]
+    # asyncio.run needs JSPI: the copy prints the error's advice where the browser lacks it
+    assert "except RuntimeError" in sources[notes[0] + 1], sources[notes[0] + 1]
 
 
 def test_run_all_stops_at_an_error_and_later_cells_run(run):
@@ -106,3 +107,20 @@ def test_run_all_stops_at_an_error_and_later_cells_run(run):
     third = s["after_run_again"][2]
     assert [o.get("text") for o in third["outputs"]] == ["C ran\n"], third
     assert third["dom_outputs"] == 1 and third["execution_count"] is not None, third
+
+
+def test_asyncio_run_suspends_the_cell_with_jspi(run):
+    """Chromium has JavaScript Promise Integration: asyncio.run() and run_until_complete()
+    work in a cell while the kernel's loop goes on (a ticker task keeps ticking), the cells
+    that Run All queued meanwhile run after it, and inside a task the error names `await`."""
+    a = run["asyncio_run"]
+    assert a["jspi"], "this Chromium has no JSPI (WebAssembly.Suspending)"
+    assert a["run_all"] == ["ok"] * 5, a
+    texts = ["".join(o.get("text", "") for o in c["outputs"]) for c in a["cells"]]
+    assert texts[1] == "asyncio.run returned True True\n", a["cells"][1]
+    assert a["cells"][2]["outputs"][0]["data"]["text/plain"] == "7"
+    assert texts[3] == "queued cell ran, ticker alive: True\n"
+    assert texts[4].startswith("in a task: asyncio.run() cannot wait inside a task"), texts[4]
+    assert "use `await` there instead" in texts[4]
+    counts = [c["execution_count"] for c in a["cells"]]
+    assert counts == sorted(counts) and None not in counts, counts

@@ -66,11 +66,9 @@ class WebLoop(base_events.BaseEventLoop):
         )
 
     def run_until_complete(self, future):
-        from .webrun import blocking_error
+        from .webrun import run_sync
 
-        if asyncio.iscoroutine(future):
-            future.close()  # never run: no "never awaited" warning
-        raise blocking_error("loop.run_until_complete()")
+        return run_sync(future, "loop.run_until_complete()")
 
     # ---- scheduling through JavaScript ----------------------------------
 
