@@ -6,6 +6,7 @@
 
 #include "beside_cell.hpp"
 #include "json_python.hpp"
+#include "send_time.hpp"
 
 namespace xaccel
 {
@@ -238,7 +239,7 @@ namespace xaccel
 
     void kernel_core::handle_waiting()
     {
-        if (m_handling_waiting)
+        if (m_handling_waiting || m_executing)
         {
             return;  // the outer call goes on with the queue
         }
@@ -283,10 +284,17 @@ namespace xaccel
             if (m_executing || ((m_deferred || !m_waiting.empty()) && !m_handling_waiting))
             {
                 // Shell requests are answered in order: wait for the running
-                // cell and for the requests queued before this one.
+                // cell and for the requests queued before this one. A request
+                // can arrive while a cell's code runs when that cell's stack is
+                // suspended (asyncio.run in the browser, kernel/lite/jspi.cpp).
                 m_waiting.push(std::move(request));
                 return;
             }
+        }
+        if (request.origin == channel::shell && m_waiting.sent_before_error(request))
+        {
+            abort_request(request);  // stop_on_error: sent before the error's reply
+            return;
         }
 
         publish_status("busy", request.header);
@@ -447,6 +455,10 @@ namespace xaccel
             m_waiting.push(std::move(waiting));
         }
         m_waiting.mark_queued_before_error();
+        if (m_transport.requests_wait_out_of_reach())
+        {
+            m_waiting.mark_error_time(now_ms());
+        }
     }
 
     void kernel_core::abort_request(const message& request)

@@ -178,4 +178,52 @@ namespace xaccel
         EXPECT_EQ(replies(), expected);
         EXPECT_EQ(engine_calls(), (std::vector<std::string>{"slow", "queued"}));
     }
+
+    // The browser build: queued requests wait in JupyterLite's page and reach
+    // the kernel one by one, after the error's reply has left.
+    TEST_F(stop_on_error_test, out_of_reach_executes_sent_before_the_error_are_aborted_when_they_arrive)
+    {
+        transport.out_of_reach = true;
+        auto dated = [](message m, const std::string& date) {
+            m.header["date"] = date;
+            return m;
+        };
+        // Sent (dated) before the failing cell ran: Run All sends every cell at once.
+        message queued = dated(execute("queued"), "2000-01-01T00:00:00.000Z");
+        message info = dated(request("kernel_info_request", nl::json::object()), "2000-01-01T00:00:00.000Z");
+        message undated = execute("undated");
+        undated.header.erase("date");
+        core->handle(execute("fail"));
+        core->handle(std::move(queued));
+        core->handle(std::move(info));
+        core->handle(std::move(undated));  // no date: cannot tell, so it runs
+        std::vector<std::string> expected = {"execute_reply:error", "execute_reply:aborted", "kernel_info_reply:ok",
+                                             "execute_reply:ok"};
+        EXPECT_EQ(replies(), expected);
+        EXPECT_EQ(engine_calls(), (std::vector<std::string>{"fail", "undated"}));
+
+        // Sent after the error's reply (its date is now or later): runs.
+        transport.sent.clear();
+        core->handle(execute("after"));
+        EXPECT_EQ(replies(), std::vector<std::string>{"execute_reply:ok"});
+
+        // Without stop_on_error nothing is marked; an earlier error's time stays.
+        transport.sent.clear();
+        core->handle(execute("fail", {{"stop_on_error", false}}));
+        core->handle(dated(execute("old"), "2000-01-01T00:00:00Z"));
+        expected = {"execute_reply:error", "execute_reply:aborted"};
+        EXPECT_EQ(replies(), expected);
+    }
+
+    TEST_F(stop_on_error_test, within_reach_header_dates_are_not_looked_at)
+    {
+        // Natively the transport hands over every waiting request: a stale date
+        // (a client's clock may be off) never aborts anything.
+        core->handle(execute("fail"));
+        message old = execute("old");
+        old.header["date"] = "2000-01-01T00:00:00Z";
+        core->handle(std::move(old));
+        std::vector<std::string> expected = {"execute_reply:error", "execute_reply:ok"};
+        EXPECT_EQ(replies(), expected);
+    }
 }

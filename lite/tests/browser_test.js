@@ -48,14 +48,16 @@ const CELLS = {
   input: "name = input('name? ')\nprint('got', name)",
   // file names of packed code: in-browser paths, sources fetched on demand
   stdlib_tb: "import json\njson.loads('{\"a\": }')",
-  getsource: "import asyncio, inspect\nsrc = inspect.getsource(asyncio.run)\nprint(src.splitlines()[0])\nprint(inspect.getsourcefile(asyncio.run))",
+  // asyncio.run is the kernel's own in the browser (xaccel_kernel/webrun.py); wait_for is the stdlib's
+  getsource: "import asyncio, inspect\nfor f in (asyncio.run, asyncio.wait_for):\n"
+    + "    print(inspect.getsource(f).splitlines()[0])\n    print(inspect.getsourcefile(f))",
   pinfo2: "import asyncio\nasyncio.run??",
   // a comm message is answered while a cell awaits (kernel/core/beside_cell.hpp)
   comm_target: "import comm\ndef _echo(c, open_msg):\n    c.on_msg(lambda m: c.send({'echo': m['content']['data']}))\n"
     + "comm.get_comm_manager().register_target('test.echo', _echo)",
   comm_while_awaiting: "__COMM_WHILE_AWAITING__",
   code_paths: "import asyncio.runners, IPython.core.interactiveshell as m, xaccel_kernel.engine as e, sys\n"
-    + "[asyncio.runners.run.__code__.co_filename, m.InteractiveShell.run_cell.__code__.co_filename, "
+    + "[asyncio.runners.Runner.close.__code__.co_filename, m.InteractiveShell.run_cell.__code__.co_filename, "
     + "e.Engine.__init__.__code__.co_filename, sys.prefix]",
 };
 

@@ -17,6 +17,9 @@ if IN_BROWSER:
     from . import websource
 
     websource.install()  # stdlib sources for tracebacks and inspect, fetched on demand
+    from . import webrun
+
+    webrun.install()  # asyncio.run(): a clear error that names `await`
 else:
     from . import loop as kernel_loop
 # ---------------------------------------------------------------------------
