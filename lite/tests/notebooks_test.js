@@ -14,18 +14,7 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
-const CHROMIUM = process.env.XACCEL_CHROMIUM || "/usr/bin/chromium";
-let chromium;
-try {
-  ({ chromium } = require("playwright-core"));
-} catch (e) {
-  console.error("MISSING: npm package playwright-core (run: npm ci --prefix lite/tests)");
-  process.exit(2);
-}
-if (!fs.existsSync(CHROMIUM)) {
-  console.error(`MISSING: ${CHROMIUM} (apt-get install chromium)`);
-  process.exit(2);
-}
+const { chromium, CHROMIUM } = require("./chromium");
 
 const base = process.argv[2].replace(/\/?$/, "/");
 const notebooks = process.argv.slice(3);

@@ -7,20 +7,8 @@
 // clicked, a subshell console used while a cell sleeps) and
 // prints one JSON object with what the page shows; the pytest side asserts.
 // Exits 2 with a message naming what is missing if chromium or playwright-core is.
-const fs = require("fs");
 
-const CHROMIUM = process.env.XACCEL_CHROMIUM || "/usr/bin/chromium";
-let chromium;
-try {
-  ({ chromium } = require("playwright-core"));
-} catch (e) {
-  console.error("MISSING: npm package playwright-core (run: npm ci --prefix lite/tests)");
-  process.exit(2);
-}
-if (!fs.existsSync(CHROMIUM)) {
-  console.error(`MISSING: ${CHROMIUM} (apt-get install chromium)`);
-  process.exit(2);
-}
+const { chromium, CHROMIUM } = require("../../lite/tests/chromium");
 
 const [base, token] = [process.argv[2].replace(/\/?$/, "/"), process.argv[3]];
 const TIMEOUT = Number(process.env.XACCEL_LAB_TIMEOUT || 120000);
