@@ -6,10 +6,8 @@
 // connection and prints one JSON object: {ready_cold_s, ready_warm_s, cells: {...}}.
 // Exits 2 with a message naming what is missing if chromium or playwright-core is.
 const fs = require("fs");
-const os = require("os");
-const path = require("path");
 
-const { chromium, CHROMIUM } = require("./chromium");
+const { launchSite, recordConsole, recordOtherOrigins } = require("./chromium");
 
 const base = process.argv[2].replace(/\/?$/, "/");
 const NOTEBOOK = process.env.XACCEL_TEST_NOTEBOOK || "xaccel-browser-test.ipynb";
@@ -124,30 +122,14 @@ async function runCells(page) {
 }
 
 (async () => {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "xaccel-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const { context, profile } = await launchSite();
   const result = { console: [], other_origin_requests: [] };
   // A site built by lite/build loads only from its own origin (lite/site_patch.py).
-  const origin = new URL(base).origin;
-  context.on("request", (r) => {
-    const u = r.url();
-    if (/^(data|blob|about|chrome|chrome-extension):/.test(u)) return;
-    try {
-      if (new URL(u).origin !== origin) result.other_origin_requests.push(u);
-    } catch (e) {
-      result.other_origin_requests.push(u);
-    }
-  });
+  recordOtherOrigins(context, base, result.other_origin_requests);
   try {
     const url = `${base}lab/index.html?path=${NOTEBOOK}`;
     let page = await context.newPage();
-    page.on("console", (m) => { if (result.console.length < 200) result.console.push(`[${m.type()}] ${m.text()}`.slice(0, 500)); });
-    page.on("pageerror", (e) => result.console.push(`[pageerror] ${e}`.slice(0, 500)));
+    recordConsole(page, result.console);
     page.on("requestfailed", (r) => result.console.push(`[requestfailed] ${r.url()} ${r.failure() && r.failure().errorText}`.slice(0, 500)));
     page.on("worker", (w) => w.on("console", (m) => result.console.push(`[worker ${m.type()}] ${m.text()}`.slice(0, 500))));
     let t0 = Date.now();

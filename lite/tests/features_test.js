@@ -9,10 +9,8 @@
 // site's is recorded. Prints one JSON object. Exits 2 naming what is missing if
 // chromium or playwright-core is.
 const fs = require("fs");
-const os = require("os");
-const path = require("path");
 
-const { chromium, CHROMIUM } = require("./chromium");
+const { launchSite, recordConsole, recordOtherOrigins } = require("./chromium");
 
 const base = process.argv[2].replace(/\/?$/, "/");
 const MODE = process.argv[3] || "isolated";
@@ -127,28 +125,13 @@ async function run(page, cases) {
 }
 
 (async () => {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "xaccel-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const { context, profile } = await launchSite();
   const result = { mode: MODE, console: [], other_origin_requests: [] };
-  const origin = new URL(base).origin;
-  context.on("request", (r) => {
-    const u = r.url();
-    if (/^(data|blob|about|chrome|chrome-extension):/.test(u)) return;
-    try {
-      if (new URL(u).origin !== origin) result.other_origin_requests.push(u);
-    } catch (e) {
-      result.other_origin_requests.push(u);
-    }
-  });
+  // A site built by lite/build loads only from its own origin (lite/site_patch.py).
+  recordOtherOrigins(context, base, result.other_origin_requests);
   try {
     const page = await context.newPage();
-    page.on("console", (m) => { if (result.console.length < 200) result.console.push(`[${m.type()}] ${m.text()}`.slice(0, 500)); });
-    page.on("pageerror", (e) => result.console.push(`[pageerror] ${e}`.slice(0, 500)));
+    recordConsole(page, result.console);
     page.on("worker", (w) => w.on("console", (m) => result.console.push(`[worker ${m.type()}] ${m.text()}`.slice(0, 500))));
     await page.goto(`${base}lab/index.html?path=${NOTEBOOK}`, { waitUntil: "domcontentloaded" });
     await waitReady(page);

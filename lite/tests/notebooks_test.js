@@ -11,10 +11,8 @@
 // asyncio_run}.
 // Exits 2 with a message naming what is missing if chromium or playwright-core is.
 const fs = require("fs");
-const os = require("os");
-const path = require("path");
 
-const { chromium, CHROMIUM } = require("./chromium");
+const { launchSite } = require("./chromium");
 
 const base = process.argv[2].replace(/\/?$/, "/");
 const notebooks = process.argv.slice(3);
@@ -160,13 +158,7 @@ async function asyncioRun(context, result) {
 }
 
 (async () => {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "xaccel-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const { context, profile } = await launchSite();
   const result = { console: [], notebooks: {} };
   try {
     for (const nbPath of notebooks) {
