@@ -30,6 +30,7 @@
 
 #include "../core/kernel_core.hpp"
 #include "iopub_publisher.hpp"
+#include "relay.hpp"
 #include "subshell_registry.hpp"
 #include "wire_codec.hpp"
 
@@ -82,7 +83,7 @@ namespace xaccel
 
         zmq::socket_t m_router;
         zmq::socket_t m_relay;  // this thread's end of the relay to the main thread
-        int m_wake_pipe[2] = {-1, -1};
+        wake_pipe m_wake{"control thread"};
         std::thread m_thread;
         std::atomic<bool> m_stop{false};
 

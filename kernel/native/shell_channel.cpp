@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <iostream>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace xaccel
 {
@@ -48,17 +46,11 @@ namespace xaccel
         , r_iopub(iopub)
         , r_subshells(subshells)
     {
-        if (pipe2(m_wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
-        {
-            throw std::runtime_error("cannot create the shell channel's wake-up pipe");
-        }
     }
 
     shell_channel::~shell_channel()
     {
         stop();
-        close(m_wake_pipe[0]);
-        close(m_wake_pipe[1]);
         if (g_shell_channel == this)
         {
             g_shell_channel = nullptr;
@@ -69,14 +61,7 @@ namespace xaccel
     {
         p_core = &core;
         m_router = std::move(shell);
-        const std::string endpoint = "inproc://xaccel-shell-relay";
-        m_relay = zmq::socket_t(m_context, zmq::socket_type::pair);
-        m_relay.set(zmq::sockopt::linger, 0);
-        m_relay.bind(endpoint);
-        zmq::socket_t main_end(m_context, zmq::socket_type::pair);
-        main_end.set(zmq::sockopt::linger, 0);
-        main_end.connect(endpoint);
-        shell = std::move(main_end);
+        m_relay = open_relay(m_context, "inproc://xaccel-shell-relay", shell);
         g_shell_channel = this;
         m_thread = std::thread([this] { run(); });
     }
@@ -88,8 +73,7 @@ namespace xaccel
             return;
         }
         m_stop = true;
-        char byte = 1;
-        (void)!write(m_wake_pipe[1], &byte, 1);
+        m_wake.notify();
         m_thread.join();
         send_outgoing();
     }
@@ -100,8 +84,7 @@ namespace xaccel
             std::lock_guard<std::mutex> lock(m_outgoing_mutex);
             m_outgoing.push_back(std::move(reply));
         }
-        char byte = 1;
-        (void)!write(m_wake_pipe[1], &byte, 1);
+        m_wake.notify();
     }
 
     void shell_channel::send_outgoing()
@@ -123,7 +106,7 @@ namespace xaccel
         {
             zmq::pollitem_t items[] = {{static_cast<void*>(m_router), 0, ZMQ_POLLIN, 0},
                                        {static_cast<void*>(m_relay), 0, ZMQ_POLLIN, 0},
-                                       {nullptr, m_wake_pipe[0], ZMQ_POLLIN, 0}};
+                                       {nullptr, m_wake.read_fd(), ZMQ_POLLIN, 0}};
             if (zmq_poll(items, 3, -1) < 0)
             {
                 if (zmq_errno() == EINTR)
@@ -137,10 +120,7 @@ namespace xaccel
             {
                 if (items[2].revents & ZMQ_POLLIN)
                 {
-                    char drain[64];
-                    while (read(m_wake_pipe[0], drain, sizeof(drain)) > 0)
-                    {
-                    }
+                    m_wake.drain();
                 }
                 // Replies of the main thread, then of the subshells.
                 zmq::multipart_t reply;
