@@ -12,18 +12,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from site_server import missing_tools
 
 REPO = Path(__file__).resolve().parents[2]
 LITE = REPO / "lite"
 TESTS_JS = LITE / "tests"
-CHROMIUM = Path(os.environ.get("XACCEL_CHROMIUM", "/usr/bin/chromium"))
 OUTPUT = LITE / "_output"
 BUILD_SITE = os.environ.get("XACCEL_LITE_NO_BUILD") != "1"
 
@@ -32,20 +31,9 @@ BUILD_SITE = os.environ.get("XACCEL_LITE_NO_BUILD") != "1"
 pytestmark = pytest.mark.timeout(3600 if BUILD_SITE else 600)
 
 
-def _missing():
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (apt-get install chromium)")
-    if shutil.which("node") is None:
-        missing.append("node (apt-get install nodejs)")
-    if not (TESTS_JS / "node_modules" / "playwright-core" / "package.json").is_file():
-        missing.append("npm package playwright-core (npm ci --prefix lite/tests)")
-    return missing
-
-
 @pytest.fixture(scope="module")
 def site():
-    missing = _missing()
+    missing = missing_tools()
     if missing:
         pytest.fail("browser tests need: " + "; ".join(missing))
     if BUILD_SITE:
