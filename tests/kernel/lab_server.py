@@ -64,7 +64,9 @@ def jupyter_lab(root, state):
             stdout=log, stderr=subprocess.STDOUT, cwd=root)
         base = f"http://127.0.0.1:{port}/"
         try:
-            deadline = time.monotonic() + 90
+            # generous: a loaded 2-core machine can take a minute or more; a hang
+            # still ends at the test's own timeout
+            deadline = time.monotonic() + 300
             while True:
                 try:
                     urllib.request.urlopen(f"{base}api/status?token={token}", timeout=10).read()

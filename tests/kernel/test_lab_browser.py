@@ -87,7 +87,7 @@ def page(lab):
     return result
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_run_all_stops_at_the_error(page):
     cells = page["run_all"]["cells"]
     assert len(cells) == 4
@@ -99,7 +99,7 @@ def test_run_all_stops_at_the_error(page):
     assert page["run_all"]["later_cells_ran"] == "False False"
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_interact_output_updates_inside_its_output_area(page):
     before, after = page["widgets"]["before"][0], page["widgets"]["after"][0]
     assert any("square of 3 is 9" in text for text in before["in_output_widgets"])
@@ -110,14 +110,14 @@ def test_interact_output_updates_inside_its_output_area(page):
     assert after["output"].count("square of") == 1
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_with_output_prints_inside_the_output_widget(page):
     cell = page["widgets"]["after"][1]
     assert cell["in_output_widgets"] and "inside the output widget" in cell["in_output_widgets"][0]
     assert cell["output"].count("inside the output widget") == 1
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_a_button_click_writes_into_an_output_widget(page):
     before, after = page["widgets"]["before"][2], page["widgets"]["after"][2]
     assert "button clicked" not in before["output"]
@@ -125,7 +125,7 @@ def test_a_button_click_writes_into_an_output_widget(page):
     assert after["output"].count("button clicked") == 1
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_slider_observer_runs_while_a_cell_sleeps(page):
     slider = page["busy"]["slider"]
     # The label changed while the cell was still inside time.sleep(5).
@@ -134,7 +134,7 @@ def test_slider_observer_runs_while_a_cell_sleeps(page):
     print("label updated", slider["label_after_ms"], "ms after the slider moved")
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_subshell_console_reads_a_variable_while_the_notebook_is_busy(page):
     result = page["busy"]["console"]
     assert result["subshell_id"]

@@ -30,7 +30,7 @@ def lab(tmp_path):
         yield f"{base}lab/tree/debug.ipynb?token={token}"
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 def test_breakpoint_callstack_variables_continue_in_jupyterlab(lab):
     require_browser_tools("the JupyterLab debugger test")
     result = run_driver(SCRIPT, lab, timeout=240)
