@@ -28,7 +28,7 @@ import bench_kernel as bk  # noqa: E402
 CELL = r'''
 import time as _time, statistics as _st, sys as _sys
 from xaccel_kernel import engine as _e
-_eng = _e.current(); _sh = get_ipython()
+_eng = _e._engine; _sh = get_ipython()
 def _t(fn, n=300):
     ts = []
     for _ in range(n):

@@ -136,6 +136,10 @@ int main(int argc, char* argv[])
             xaccel::watchdog dog([&transport] { transport.dispatch(false); },
                                  [&core] { core.request_stop(); });
             core.set_execution_observer(&dog);
+            // IPython and the engine's modules load in a helper thread while
+            // kernel_info is answered (xaccel_kernel/preload.py); started
+            // before this thread takes SIGINT, so the helper never does.
+            py::module_::import("xaccel_kernel.preload").attr("start")();
             xaccel::accept_interrupts_on_this_thread();
             // Announce 'starting' and answer kernel_info at once; IPython loads
             // on the first request that needs it, or as soon as the client is quiet.
@@ -148,6 +152,8 @@ int main(int argc, char* argv[])
             xaccel::block_interrupts_in_new_threads();
             core.set_execution_observer(nullptr);
             dog.stop();
+            // A shutdown before the engine started: no import is left running.
+            py::module_::import("xaccel_kernel.preload").attr("wait")();
             core.shutdown_engine();
             transport.stop();
         }

@@ -2,6 +2,7 @@
 running kernel (as IPython does to a history.sqlite it finds locked), and
 never loses the session's cells."""
 
+import json
 import os
 import sqlite3
 import time
@@ -109,3 +110,44 @@ def test_tests_use_their_own_ipython_directory(kernel):
     directory = stream_text(outputs).strip()
     assert directory != os.path.expanduser("~/.ipython")
     assert "xaccel-tests-ipython-" in directory
+
+
+# Inside the kernel: while the saving thread writes a batch (made slow here),
+# recording the next cell must not wait for that write; a write-out from the
+# main thread afterwards must (every row is in the database after it).
+SLOW_WRITE = r"""
+import json, threading, time
+hm = get_ipython().history_manager
+writing = threading.Event()
+original = hm._insert
+def slow_insert(conn, statement, rows):
+    if rows and threading.current_thread() is not threading.main_thread():
+        writing.set()
+        time.sleep(2.0)
+    return original(conn, statement, rows)
+hm._insert = slow_insert
+try:
+    fillers = hm.db_cache_size - len(hm.db_input_cache)
+    for i in range(fillers):
+        hm.store_inputs(9000 + i, f"filler_{i} = {i}")
+    started = writing.wait(30)
+    t = time.perf_counter()
+    hm.store_inputs(9100, "during_write = 1")
+    waited = time.perf_counter() - t
+    hm.writeout_cache()
+    lines = {row[0] for row in hm.db.execute("SELECT line FROM history WHERE session = ?", (hm.session_number,))}
+finally:
+    del hm._insert
+expected = set(range(9000, 9000 + fillers)) | {9100}
+print(json.dumps({"started": started, "waited": waited, "missing": sorted(expected - lines)}))
+"""
+
+
+def test_a_cell_does_not_wait_for_the_history_write(kernel):
+    km, kc = kernel
+    outputs = _run(kc, SLOW_WRITE, prints=True)
+    result = json.loads(stream_text(outputs))
+    assert result["started"], "the history saving thread never wrote"
+    # IPython's own manager holds the cache lock for the whole write (2 s here).
+    assert result["waited"] < 1.0, result
+    assert result["missing"] == [], result

@@ -54,9 +54,20 @@ except ImportError:  # outside the kernel (tests of this module)
     _hash = murmur2_32
 
 
+_directory = (None, None, None)  # (pid, tempfile.tempdir, directory)
+
+
 def cell_directory() -> str:
     """Where cell files live: one private directory per kernel process."""
-    return os.path.join(tempfile.gettempdir(), f"xaccel_{os.getpid()}")
+    global _directory
+    pid, tempdir, directory = _directory
+    # Every cell is named: computed again only when the process or the
+    # temporary directory changed (a fork, or user code setting tempfile.tempdir).
+    if pid != os.getpid() or tempdir is None or tempdir != tempfile.tempdir:
+        base = tempfile.gettempdir()
+        directory = os.path.join(base, f"xaccel_{os.getpid()}")
+        _directory = (os.getpid(), tempfile.tempdir, directory)
+    return directory
 
 
 def cell_file_name(code: str) -> str:

@@ -130,6 +130,15 @@ class FdCaptures:
         for stream, capture in zip(self._streams, self.captures):
             stream.capture = capture
         os.register_at_fork(after_in_child=self._after_fork_in_child)
+        # Both pipes in one poll object, for the loop thread only (see has_data).
+        self._any_data = select.poll()
+        for capture in self.captures:
+            self._any_data.register(capture._read_end, select.POLLIN)
+
+    def has_data(self):
+        """Whether either pipe holds output (one system call for both; the
+        loop thread's check before flushing, which is nearly always idle)."""
+        return bool(self._any_data.poll(0))
 
     def _after_fork_in_child(self):
         # A forked child (multiprocessing's fork and forkserver workers,

@@ -24,6 +24,9 @@ def _sqlite_errors():
 class KernelHistoryManager(HistoryManager):
     _db_identity = None
     _opened = 0  # how many times init_db() ran
+    # Held while rows taken from the caches are written (_writeout_from_thread);
+    # one kernel has one history manager.
+    _writing = threading.Lock()
     # Set by the saving thread when a write through its own connection failed.
     _stale = False
 
@@ -113,11 +116,51 @@ class KernelHistoryManager(HistoryManager):
             # thread reopens the database and saves them. Never an error
             # printed into some cell by the dying thread.
             try:
-                return super().writeout_cache(conn)
+                return self._writeout_from_thread(conn)
             except _sqlite_errors():
                 self._stale = True
                 return None
-        return self._guarded(super().writeout_cache)
+        return self._guarded(self._writeout_after_thread)
+
+    def _writeout_after_thread(self):
+        # Rows the saving thread took are in the database before this
+        # returns (a history request right after a cell sees the cell).
+        with self._writing:
+            return super().writeout_cache()
+
+    def _writeout_from_thread(self, conn):
+        """IPython's writeout_cache, but the caches are only swapped under
+        their locks, not held while SQLite writes and syncs: IPython holds
+        them, and every cell's store_inputs() waited for that write (one cell
+        in db_cache_size, for the duration of an fsync)."""
+        if not self.enabled:
+            return
+        import sqlite3
+
+        with self._writing:
+            with self.db_input_cache_lock:
+                inputs, self.db_input_cache = self.db_input_cache, []
+            with self.db_output_cache_lock:
+                outputs, self.db_output_cache = self.db_output_cache, []
+            try:
+                self._insert(conn, "INSERT INTO history VALUES (?, ?, ?, ?)", inputs)
+            except sqlite3.IntegrityError:
+                self.new_session(conn)
+                print("ERROR! Session/line number was not unique in", "database. History logging moved to new session",
+                      self.session_number)
+                try:
+                    self._insert(conn, "INSERT INTO history VALUES (?, ?, ?, ?)", inputs)
+                except sqlite3.IntegrityError:
+                    pass
+            try:
+                self._insert(conn, "INSERT INTO output_history VALUES (?, ?, ?)", outputs)
+            except sqlite3.IntegrityError:
+                print("!! Session/line number for output was not unique", "in database. Output will not be stored.")
+
+    def _insert(self, conn, statement, rows):
+        with conn:
+            for row in rows:
+                conn.execute(statement, (self.session_number,) + row)
 
     def get_tail(self, *args, **kwargs):
         return self._guarded(lambda: list(super(KernelHistoryManager, self).get_tail(*args, **kwargs)))

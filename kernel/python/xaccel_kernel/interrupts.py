@@ -19,6 +19,7 @@ The module imports nothing heavy: the native kernel installs the handler
 before it loads IPython.
 """
 
+import _signal
 import signal
 import sys
 import threading
@@ -26,6 +27,7 @@ import time
 from datetime import datetime
 
 _real_signal = signal.signal
+_SIGINT = int(signal.SIGINT)
 _real_getsignal = signal.getsignal
 
 # A remembered interrupt stops a cell only if that cell's request is read
@@ -92,7 +94,9 @@ def install():
     extension, may have replaced it at the C level)."""
     if sys.platform == "emscripten":
         return  # no signals in the browser: interrupts come as messages
-    _real_signal(signal.SIGINT, _on_sigint)
+    # The C function itself: signal.signal()'s enum conversions cost more
+    # than the system call, and this runs before every cell.
+    _signal.signal(_SIGINT, _on_sigint)
     if not _state.installed:
         _state.installed = True
         signal.signal = _user_signal

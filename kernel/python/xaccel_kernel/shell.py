@@ -4,11 +4,12 @@ import asyncio
 import sys
 
 from IPython.core.interactiveshell import InteractiveShell, InteractiveShellABC
-from traitlets import Any, Bool, Type
+from traitlets import Any, Type, default
 
 import _xaccel
 
 from . import parent as parents
+from .cell_transform import KernelTransformerManager, cannot_await
 from .cells import CellCompiler
 from .display import KernelDisplayHook, KernelDisplayPublisher
 
@@ -20,13 +21,15 @@ class XAccelShell(InteractiveShell):
     # content: identical cells share one source-cache entry (see cells.py).
     compiler_class = Type(CellCompiler)
 
+    # Per-cell state, set several times for every cell: plain attributes,
+    # since nothing observes them (a trait costs ~1 us per set).
     # The error content of the last failed cell, for its execute_reply.
-    last_error = Any(None)
+    last_error = None
     # Set when an interrupt cancelled the awaited work of the running cell.
-    interrupted = Bool(False)
+    interrupted = False
     # Set when an interrupt arrived before the cell started: its code stops
     # with KeyboardInterrupt before its first statement runs.
-    interrupt_at_start = Bool(False)
+    interrupt_at_start = False
     # The kernel object libraries use (kernel_object.Kernel), set by the engine.
     kernel = Any(None)
 
@@ -37,6 +40,19 @@ class XAccelShell(InteractiveShell):
 
     def set_parent(self, parent):
         parents.set_parent(parent)
+
+    @default("input_transformer_manager")
+    def _default_input_transformer_manager(self):
+        # IPython's transforms, skipped where they cannot change the cell.
+        return KernelTransformerManager()
+
+    def should_run_async(self, raw_cell, *, transformed_cell=None, preprocessing_exc_tuple=None):
+        # IPython compiles the cell once more to find a top-level await;
+        # without the words `await` and `async` there is none.
+        if transformed_cell is not None and cannot_await(transformed_cell):
+            return False
+        return super().should_run_async(raw_cell, transformed_cell=transformed_cell,
+                                        preprocessing_exc_tuple=preprocessing_exc_tuple)
 
     def init_virtualenv(self):
         # The kernel runs in its environment already; IPython's warning about

@@ -99,6 +99,10 @@ class OutStream(io.TextIOBase):
             self._schedule_threadsafe(self._schedule_later, FLUSH_INTERVAL, self._scheduled_flush)
         return len(text)
 
+    def has_pending(self):
+        """Whether text waits to be published (fd output aside)."""
+        return bool(self._segments)
+
     def _pending_since(self):
         with self._lock:
             return self._first_sequence if self._segments else None
