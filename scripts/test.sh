@@ -141,7 +141,8 @@ if stage kernel-asan "kernel ASan+UBSan build (build-kernel-asan)" kernel_asan_b
         "$ROOT/tests/kernel/test_execution.py" "$ROOT/tests/kernel/test_bad_input.py" \
         "$ROOT/tests/kernel/test_async.py" "$ROOT/tests/kernel/test_interrupt.py" \
         "$ROOT/tests/kernel/test_accel_in_kernel.py" "$ROOT/tests/kernel/test_comms.py" \
-        "$ROOT/tests/kernel/test_stop_on_error.py" || true
+        "$ROOT/tests/kernel/test_stop_on_error.py" "$ROOT/tests/kernel/test_kernel_subshells.py" \
+        "$ROOT/tests/kernel/test_comms_while_awaiting.py" "$ROOT/tests/kernel/test_start_up.py" || true
 fi
 
 # The WebAssembly toolchain (cached in $CACHE) and the browser kernel + JupyterLite
