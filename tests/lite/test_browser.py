@@ -227,3 +227,43 @@ def test_code_objects_name_in_browser_paths(session):
     assert stdlib == "/usr/local/lib/python3.11/asyncio/runners.py"
     assert ipython == "/usr/local/lib/python3.11/site-packages/IPython/core/interactiveshell.py"
     assert engine == "/usr/local/lib/python3.11/site-packages/xaccel_kernel/engine.py"
+
+
+# ---------------------------------------------------------------------------
+# numpy (lite/build-numpy; cells in lite/tests/numpy_cells.js). Expected values were
+# computed with native numpy; PCG64 streams are the same on every platform.
+
+
+def test_numpy_import_loads_lazily(session):
+    c = cell(session, "numpy_import")
+    assert c["reply"]["status"] == "ok", c
+    version, seconds = stdout(c).split()
+    assert version == "2.2.6"
+    print(f"\nfirst `import numpy` in the browser (fetch + unpack + import): {seconds} s")
+
+
+def test_numpy_linalg(session):
+    x, det, eig = eval(result_text(cell(session, "numpy_linalg")))
+    assert x == [2.0, 3.0]
+    assert det == -2.0
+    assert eig == [1.0, 3.0]
+
+
+def test_numpy_fft(session):
+    spectrum, roundtrip = eval(result_text(cell(session, "numpy_fft")))
+    assert spectrum == [10 + 0j, -2 + 2j, -2 + 0j, -2 - 2j]
+    assert roundtrip == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+
+
+def test_numpy_random_with_seed(session):
+    ints, normals = eval(result_text(cell(session, "numpy_random")))
+    assert ints == [89, 773, 654, 438, 433]
+    assert normals == [0.0012301533574825742, 0.2987455375084699]
+
+
+def test_accel_sum_f64_takes_numpy_arrays(session):
+    small, large = eval(result_text(cell(session, "numpy_sum_f64")))
+    assert small == 499500.0
+    assert large == 1_000_000.0
+    c = cell(session, "numpy_sum_f64_int")
+    assert stdout(c).startswith("TypeError: accel.sum_f64() needs a float64 buffer (format 'd'), got format '"), c
