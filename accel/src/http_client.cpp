@@ -11,7 +11,7 @@
 #include "accel/thread.hpp"
 
 #if !defined(ACCEL_SINGLE_THREADED) && !defined(ACCEL_NO_CURL)
-#include <curl/curl.h>
+#include "curl_library.hpp"
 #endif
 
 namespace accel {
@@ -94,9 +94,8 @@ void BatchFetch::cancel() {
 #if !defined(ACCEL_SINGLE_THREADED) && !defined(ACCEL_NO_CURL)
 namespace {
 
-struct CurlGlobal {
-    CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-};
+// Only called once make_curl_backend() has loaded the library.
+const CurlLibrary& curl() { return *curl_library(); }
 
 struct Transfer {
     FetchBackend::RequestId id = 0;
@@ -109,8 +108,8 @@ struct Transfer {
     Error failure;  // exception caught in a curl callback (e.g. out of memory)
 
     ~Transfer() {
-        if (easy) curl_easy_cleanup(easy);
-        if (headers) curl_slist_free_all(headers);
+        if (easy) curl().easy_cleanup(easy);
+        if (headers) curl().slist_free_all(headers);
     }
 };
 
@@ -159,14 +158,13 @@ size_t on_header_impl(char* ptr, size_t size, size_t nmemb, Transfer* t) {
 class CurlBackend final : public FetchBackend {
 public:
     CurlBackend() {
-        static CurlGlobal global;
-        multi_ = curl_multi_init();
-        curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+        multi_ = curl().multi_init();
+        curl().multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
         thread_ = start_thread([this] { io_loop(); });
     }
     ~CurlBackend() override {
         shutdown();
-        curl_multi_cleanup(multi_);
+        curl().multi_cleanup(multi_);
     }
 
     RequestId start(HttpRequest req, Callback cb) override {
@@ -192,7 +190,7 @@ public:
             id = t->id = next_id_++;
             incoming_.push_back(std::move(t));
         }
-        curl_multi_wakeup(multi_);
+        curl().multi_wakeup(multi_);
         return id;
     }
 
@@ -208,7 +206,7 @@ public:
             if (!active_ids_.count(id)) return false;
             cancels_.push_back(id);
         }
-        curl_multi_wakeup(multi_);
+        curl().multi_wakeup(multi_);
         return true;
     }
 
@@ -218,45 +216,45 @@ public:
             if (stopping_) return;
             stopping_ = true;
         }
-        curl_multi_wakeup(multi_);
+        curl().multi_wakeup(multi_);
         if (thread_.joinable()) thread_.join();
     }
 
 private:
     void add_transfer(std::unique_ptr<Transfer> t) {
-        CURL* e = curl_easy_init();
+        CURL* e = curl().easy_init();
         t->easy = e;
-        curl_easy_setopt(e, CURLOPT_URL, t->req.url.c_str());
-        curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
-        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
-        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
-        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+        curl().easy_setopt(e, CURLOPT_URL, t->req.url.c_str());
+        curl().easy_setopt(e, CURLOPT_PRIVATE, t.get());
+        curl().easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+        curl().easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+        curl().easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+        curl().easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+        curl().easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+        curl().easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl().easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
         // http(s) only, also for redirects (a redirect to file:// is refused).
-        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+        curl().easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl().easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        curl().easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+        curl().easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
         // inf/huge = no limit; otherwise clamp to what a long holds.
         if (t->req.timeout > 0 && t->req.timeout < 1e9)
-            curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(t->req.timeout * 1000 + 0.5));
+            curl().easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(t->req.timeout * 1000 + 0.5));
         std::string method = t->req.method;
         std::transform(method.begin(), method.end(), method.begin(), ::toupper);
         if (method == "HEAD") {
-            curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+            curl().easy_setopt(e, CURLOPT_NOBODY, 1L);
         } else if (method != "GET" || !t->req.body.empty()) {
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
+            curl().easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
         }
         if (!t->req.body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->req.body.data());
-            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->req.body.size()));
+            curl().easy_setopt(e, CURLOPT_POSTFIELDS, t->req.body.data());
+            curl().easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->req.body.size()));
         }
-        for (auto& [k, v] : t->req.headers) t->headers = curl_slist_append(t->headers, (k + ": " + v).c_str());
-        if (t->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-        curl_multi_add_handle(multi_, e);
+        for (auto& [k, v] : t->req.headers) t->headers = curl().slist_append(t->headers, (k + ": " + v).c_str());
+        if (t->headers) curl().easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+        curl().multi_add_handle(multi_, e);
         active_.emplace(t->id, std::move(t));
     }
 
@@ -266,14 +264,14 @@ private:
             r.error = std::move(t->failure);
             r.response = {};
         } else if (code == CURLE_OK) {
-            curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.response.status);
+            curl().easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.response.status);
             char* eff = nullptr;
-            curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &eff);
+            curl().easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &eff);
             r.response.url = eff ? eff : t->req.url;
         } else {
             long os_errno = 0;
-            curl_easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno);
-            std::string detail = t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
+            curl().easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno);
+            std::string detail = t->errbuf[0] ? t->errbuf : curl().easy_strerror(code);
             std::string msg = "fetch " + t->req.url + " failed: " + detail;
             if (code == CURLE_OPERATION_TIMEDOUT) {
                 r.error = Error::make(ErrorKind::Timeout, "fetch " + t->req.url + " timed out: " + detail);
@@ -303,20 +301,20 @@ private:
             for (auto id : cancels) {
                 auto it = active_.find(id);
                 if (it == active_.end()) continue;
-                curl_multi_remove_handle(multi_, it->second->easy);
+                curl().multi_remove_handle(multi_, it->second->easy);
                 active_.erase(it);  // aborted: callback never runs
                 Lock lk(mutex_);
                 active_ids_.erase(id);
             }
             int running = 0;
-            curl_multi_perform(multi_, &running);
+            curl().multi_perform(multi_, &running);
             int left = 0;
-            while (CURLMsg* m = curl_multi_info_read(multi_, &left)) {
+            while (CURLMsg* m = curl().multi_info_read(multi_, &left)) {
                 if (m->msg != CURLMSG_DONE) continue;
                 Transfer* raw = nullptr;
-                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &raw);
+                curl().easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &raw);
                 CURLcode code = m->data.result;
-                curl_multi_remove_handle(multi_, m->easy_handle);
+                curl().multi_remove_handle(multi_, m->easy_handle);
                 auto it = active_.find(raw->id);
                 if (it == active_.end()) continue;
                 std::unique_ptr<Transfer> t = std::move(it->second);
@@ -337,10 +335,10 @@ private:
                 } catch (...) {
                 }
             }
-            curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+            curl().multi_poll(multi_, nullptr, 0, 1000, nullptr);
         }
         // Shutdown: abort everything still in flight without callbacks.
-        for (auto& [id, t] : active_) curl_multi_remove_handle(multi_, t->easy);
+        for (auto& [id, t] : active_) curl().multi_remove_handle(multi_, t->easy);
         active_.clear();
         Lock lk(mutex_);
         incoming_.clear();
@@ -360,7 +358,11 @@ private:
 
 }  // namespace
 
-std::unique_ptr<FetchBackend> make_curl_backend() { return std::make_unique<CurlBackend>(); }
+std::unique_ptr<FetchBackend> make_curl_backend() {
+    // Without libcurl there is no native fetch, as in a build without threads.
+    if (!curl_library()) return nullptr;
+    return std::make_unique<CurlBackend>();
+}
 #else
 std::unique_ptr<FetchBackend> make_curl_backend() { return nullptr; }
 #endif

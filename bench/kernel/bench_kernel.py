@@ -4,6 +4,14 @@ Metrics, per kernel:
   1. startup     time from KernelManager.start_kernel() to the first kernel_info_reply
                  (a kernel_info_request is re-sent every 20 ms until one is answered);
                  median of N fresh starts, the kernels interleaved round-robin.
+                 Two client kinds, N starts each: ZeroMQ's default reconnect interval
+                 (100 ms plus up to 100 ms of jitter, as jupyter_client: its first
+                 connect comes before the kernel listens, so this mostly measures the
+                 client's back-off) and a client reconnecting every 5 ms, which measures
+                 the kernel. With the latter, also start to the reply of a first
+                 execute_request `1+1` sent as soon as kernel_info is answered (xaccel
+                 answers kernel_info before IPython is loaded: this is the honest
+                 "ready to run code" figure).
   2. pass RTT    execute_request('pass') -> execute_reply on the shell channel,
                  median and p99 of N after W warm-up runs. Lean client: one raw
                  pyzmq DEALER on shell + jupyter_client.session.Session to sign and
@@ -142,7 +150,7 @@ def wait_for_load(threshold, max_wait):
 class LeanClient:
     """DEALER on shell and SUB on iopub, with a Session; no threads."""
 
-    def __init__(self, km, ctx):
+    def __init__(self, km, ctx, reconnect_ivl_ms=None):
         info = km.get_connection_info(session=False)
         self.session = Session(key=km.session.key, signature_scheme=km.session.signature_scheme,
                                username="bench")
@@ -150,10 +158,14 @@ class LeanClient:
         self.shell = ctx.socket(zmq.DEALER)
         self.shell.linger = 0
         self.shell.setsockopt(zmq.IDENTITY, self.session.bsession)
+        if reconnect_ivl_ms is not None:
+            self.shell.setsockopt(zmq.RECONNECT_IVL, reconnect_ivl_ms)
         self.shell.connect(url + str(info["shell_port"]))
         self.iopub = ctx.socket(zmq.SUB)
         self.iopub.linger = 0
         self.iopub.setsockopt(zmq.SUBSCRIBE, b"")
+        if reconnect_ivl_ms is not None:
+            self.iopub.setsockopt(zmq.RECONNECT_IVL, reconnect_ivl_ms)
         self.iopub.connect(url + str(info["iopub_port"]))
         self.shell_poller = zmq.Poller()
         self.shell_poller.register(self.shell, zmq.POLLIN)
@@ -240,8 +252,12 @@ class LeanClient:
 
 
 # --------------------------------------------------------------------------- kernels
-def start(kernel_name, ctx):
-    """Start a kernel and wait for its first kernel_info_reply. Returns (km, client, startup_s, info)."""
+FAST_RECONNECT_MS = 5
+
+
+def start(kernel_name, ctx, reconnect_ivl_ms=None, first_cell=False):
+    """Start a kernel and wait for its first kernel_info_reply. Returns (km, client, startup_s, info);
+    with first_cell, info["first_result_s"] is the time to the reply of `1+1` sent right after."""
     km = KernelManager(kernel_name=kernel_name)
     km.ip = "127.0.0.1"
     km.transport = "tcp"
@@ -252,14 +268,31 @@ def start(kernel_name, ctx):
     logf = open(LOG_DIR / f"{kernel_name}-{os.getpid()}-{len(_logs) + time.monotonic_ns()}.log", "w")
     _logs[km] = logf
     km.start_kernel(stdout=logf, stderr=subprocess.STDOUT)
-    client = LeanClient(km, ctx)
+    client = LeanClient(km, ctx, reconnect_ivl_ms)
+    info = {}
     try:
         dt_ns, reply, n_sent = client.first_kernel_info(t0)
+        info["cpu_at_kernel_info_s"] = cpu_seconds(km)
+        if first_cell:
+            msg_id = client.execute("1+1")
+            answer = client.wait_reply(msg_id)
+            info["first_result_s"] = (time.perf_counter_ns() - t0) / 1e9
+            info["cpu_at_first_result_s"] = cpu_seconds(km)
+            assert answer["content"]["status"] == "ok", answer["content"]
+            client.wait_idle(msg_id)
+            client.settle_shell()
     except BaseException:
         client.close()
         raise
-    return km, client, dt_ns / 1e9, {"requests_sent": n_sent,
-                                     "implementation": reply["content"].get("implementation")}
+    info.update({"requests_sent": n_sent, "implementation": reply["content"].get("implementation")})
+    return km, client, dt_ns / 1e9, info
+
+
+def cpu_seconds(km):
+    """CPU time (user + system) the kernel process has used so far: on a loaded
+    machine a steadier measure of start-up work than the wall time."""
+    t = psutil.Process(kernel_pid(km)).cpu_times()
+    return t.user + t.system
 
 
 def rss_of(km):
@@ -329,6 +362,21 @@ def measure_startups(n, ctx, settle_s):
             out[label]["implementation"] = info["implementation"]
             log(f"  start {i + 1}/{n} {label:12s} {dt * 1000:7.1f} ms  rss {rss['rss_mb']:6.1f} MB"
                 f"  ({info['requests_sent']} kernel_info_requests)")
+    # The same with a client that reconnects every few ms: the kernel's own start-up.
+    for label in out:
+        for key in ("startup_fast_s", "first_result_s", "cpu_at_kernel_info_s", "cpu_at_first_result_s"):
+            out[label][key] = []
+    for i in range(n):
+        for label, name in KERNELS:
+            km, client, dt, info = start(name, ctx, FAST_RECONNECT_MS, first_cell=True)
+            stop(km, client)
+            out[label]["startup_fast_s"].append(dt)
+            for key in ("first_result_s", "cpu_at_kernel_info_s", "cpu_at_first_result_s"):
+                out[label][key].append(info[key])
+            log(f"  fast-reconnect start {i + 1}/{n} {label:12s} kernel_info {dt * 1000:7.1f} ms"
+                f" (CPU {info['cpu_at_kernel_info_s'] * 1000:5.0f} ms)"
+                f"  first `1+1` reply {info['first_result_s'] * 1000:7.1f} ms"
+                f" (CPU {info['cpu_at_first_result_s'] * 1000:5.0f} ms)")
     return out
 
 
@@ -444,6 +492,11 @@ METRICS = [
     # key, title, unit, target text, target check (ratio vs peer)
     ("startup_ms", "start to first kernel_info_reply (median)", "ms",
      "xaccel <= 0.5x xeus-python", lambda r: r["xeus-python"] <= 0.5),
+    ("startup_fast_ms", "same, client reconnecting every 5 ms", "ms",
+     "xaccel <= 0.5x xeus-python", lambda r: r["xeus-python"] <= 0.5),
+    ("first_result_ms", "same, to the reply of a first `1+1`", "ms", None, None),
+    ("cpu_kernel_info_ms", "kernel CPU time until first kernel_info_reply", "ms", None, None),
+    ("cpu_first_result_ms", "kernel CPU time until first `1+1` reply", "ms", None, None),
     ("pass_rtt_median_us", "`pass` round trip, median", "us",
      "xaccel <= 0.5x xeus-python", lambda r: r["xeus-python"] <= 0.5),
     ("pass_rtt_p99_us", "`pass` round trip, p99", "us", None, None),
@@ -465,6 +518,10 @@ def summarise(startups, running):
         prints = r["prints"]
         summary[label] = {
             "startup_ms": statistics.median(s["startup_s"]) * 1000,
+            "startup_fast_ms": statistics.median(s["startup_fast_s"]) * 1000,
+            "first_result_ms": statistics.median(s["first_result_s"]) * 1000,
+            "cpu_kernel_info_ms": statistics.median(s["cpu_at_kernel_info_s"]) * 1000,
+            "cpu_first_result_ms": statistics.median(s["cpu_at_first_result_s"]) * 1000,
             "pass_rtt_median_us": statistics.median(rtt),
             "pass_rtt_p99_us": percentile(rtt, 99),
             "pass_rtt_min_us": min(rtt),
@@ -510,12 +567,13 @@ def plot(summary, ratios, path, load):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = ["startup_ms", "pass_rtt_median_us", "pass_rtt_p99_us", "pass_to_idle_median_us",
-            "print1000_ms", "rss_mb"]
+    keys = ["startup_ms", "startup_fast_ms", "first_result_ms", "pass_rtt_median_us", "pass_rtt_p99_us",
+            "pass_to_idle_median_us", "print1000_ms", "rss_mb", "uss_mb"]
     titles = {k: (t, u) for k, t, u, *_ in METRICS}
     labels = [label for label, _ in KERNELS]
     colors = ["#d62728", "#1f77b4", "#2ca02c"]
-    fig, axes = plt.subplots(2, 3, figsize=(13, 8))
+    titles["uss_mb"] = ("USS after start + 1 s (median)", "MB")
+    fig, axes = plt.subplots(3, 3, figsize=(13, 11))
     for ax, key in zip(axes.flat, keys):
         vals = [summary[l][key] for l in labels]
         bars = ax.bar(labels, vals, color=colors)
@@ -641,7 +699,7 @@ def main():
         "method": __doc__,
         "parameters": {"starts": starts, "pass_runs": n_pass, "warmup": warmup, "rounds": rounds,
                        "print_runs": n_print, "print_code": PRINT_CODE, "rss_settle_s": settle_s,
-                       "kernel_info_resend_ms": 20,
+                       "kernel_info_resend_ms": 20, "fast_reconnect_ivl_ms": FAST_RECONNECT_MS,
                        "ipython_dir": ipython_dir or "user's default",
                        "scheduling": ("SCHED_FIFO 1 for startup and pass (--rt), inherited by the kernels; "
                                       "prints at normal scheduling") if args.rt else "normal"},
@@ -658,6 +716,10 @@ def main():
         "targets": targets,
         "raw": {label: {
             "startup_s": startups[label]["startup_s"],
+            "startup_fast_reconnect_s": startups[label]["startup_fast_s"],
+            "first_result_fast_reconnect_s": startups[label]["first_result_s"],
+            "cpu_at_kernel_info_s": startups[label]["cpu_at_kernel_info_s"],
+            "cpu_at_first_result_s": startups[label]["cpu_at_first_result_s"],
             "warmup_start_s_not_counted": startups[label]["warmup_start_s"],
             "rss_fresh_starts": startups[label]["rss"],
             "clean_shutdown_fresh_starts": startups[label]["clean_shutdown"],

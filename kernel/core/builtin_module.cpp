@@ -6,6 +6,7 @@
 #include "diagnostics.hpp"
 #include "json_python.hpp"
 #include "kernel_core.hpp"
+#include "murmur_hash.hpp"
 
 namespace py = pybind11;
 namespace nl = nlohmann;
@@ -79,9 +80,22 @@ PYBIND11_EMBEDDED_MODULE(_xaccel, m)
         py::arg("reply"), "Send the execute_reply of a cell that finished on the event loop.");
 
     m.def("stop_requested", []() { return core().stop_requested(); });
+    m.def("cell_running", []() { return core().cell_running(); },
+          "Whether a cell runs: while it drives the loop, comms and other requests are served beside it.");
     m.def("request_stop", []() { core().request_stop(); }, "End the kernel's main loop.");
     m.def("session", []() { return core().session(); });
     m.def("redirect_diagnostics", &xaccel::redirect_diagnostics, py::arg("fd"),
           "Write the kernel's own diagnostics (C++ and sanitizers) to `fd` from now on.");
     m.def("parent_header", []() { return xaccel::to_python(core().execution_parent()); });
+    m.def(
+        "murmur2_32",
+        [](py::bytes data, std::uint32_t seed)
+        {
+            char* bytes = nullptr;
+            Py_ssize_t size = 0;
+            PyBytes_AsStringAndSize(data.ptr(), &bytes, &size);
+            return xaccel::murmur2_32(reinterpret_cast<const unsigned char*>(bytes), static_cast<std::size_t>(size),
+                                      seed);
+        },
+        py::arg("data"), py::arg("seed"), "MurmurHash2 (32-bit, x86) of `data`, as xaccel_kernel.cells.murmur2_32.");
 }

@@ -4,7 +4,9 @@
 #include <stdexcept>
 #include <utility>
 
+#include "beside_cell.hpp"
 #include "json_python.hpp"
+#include "send_time.hpp"
 
 namespace xaccel
 {
@@ -237,7 +239,7 @@ namespace xaccel
 
     void kernel_core::handle_waiting()
     {
-        if (m_handling_waiting)
+        if (m_handling_waiting || m_executing)
         {
             return;  // the outer call goes on with the queue
         }
@@ -247,8 +249,9 @@ namespace xaccel
             explicit flag_guard(bool& f) : flag(f) { flag = true; }
             ~flag_guard() { flag = false; }
         } guard(m_handling_waiting);
-        // Requests in order, until one defers its reply again.
-        while (!m_deferred && !m_waiting.empty())
+        // Requests in order, until one defers its reply again (or, for a
+        // request handled beside a running cell, until that cell ends).
+        while (!m_deferred && !m_executing && !m_waiting.empty())
         {
             request_queue::entry next = m_waiting.pop();
             if (next.queued_before_error && next.request.msg_type() == "execute_request")
@@ -271,11 +274,26 @@ namespace xaccel
                       << problem << std::endl;
             return;
         }
-        if ((m_deferred || !m_waiting.empty()) && request.origin == channel::shell && !m_handling_waiting)
+        if (request.origin == channel::shell)
         {
-            // Shell requests are answered in order: wait for the running cell
-            // and for the requests queued before this one.
-            m_waiting.push(std::move(request));
+            if ((m_executing || m_deferred) && runs_beside_cell(request.msg_type()))
+            {
+                handle_beside_cell(request);
+                return;
+            }
+            if (m_executing || ((m_deferred || !m_waiting.empty()) && !m_handling_waiting))
+            {
+                // Shell requests are answered in order: wait for the running
+                // cell and for the requests queued before this one. A request
+                // can arrive while a cell's code runs when that cell's stack is
+                // suspended (asyncio.run in the browser, kernel/lite/jspi.cpp).
+                m_waiting.push(std::move(request));
+                return;
+            }
+        }
+        if (request.origin == channel::shell && m_waiting.sent_before_error(request))
+        {
+            abort_request(request);  // stop_on_error: sent before the error's reply
             return;
         }
 
@@ -318,6 +336,65 @@ namespace xaccel
         else
         {
             m_deferred = std::make_unique<message>(std::move(request));
+        }
+    }
+
+    void kernel_core::handle_beside_cell(const message& request)
+    {
+        // The cell's parent (for output, stdin and the watchdog) comes back
+        // afterwards; the request's own output leaves before its idle.
+        const nl::json cell_parent = m_execution_parent;
+        const std::vector<std::string> cell_identities = m_execution_identities;
+        publish_status("busy", request.header);
+        bool interrupted = false;
+        try
+        {
+            if (request.msg_type() == "kernel_info_request")
+            {
+                reply(request, "kernel_info_reply", kernel_info());
+            }
+            else
+            {
+                m_execution_parent = request.header;
+                m_execution_identities = request.identities;
+                py::object entered = m_engine.attr("enter_beside_cell")(python_message(request));
+                message copy = request;
+                try
+                {
+                    dispatch(copy);
+                }
+                catch (...)
+                {
+                    m_engine.attr("leave_beside_cell")(entered);
+                    throw;
+                }
+                m_engine.attr("leave_beside_cell")(entered);
+            }
+        }
+        catch (py::error_already_set& e)
+        {
+            fail(request, py::str(e.type().attr("__name__")), py::str(e.value()));
+            // An interrupt is meant for the cell: it goes on to cancel it.
+            interrupted = e.matches(PyExc_KeyboardInterrupt);
+        }
+        catch (std::exception& e)
+        {
+            fail(request, "KernelError", e.what());
+        }
+        m_execution_parent = cell_parent;
+        m_execution_identities = cell_identities;
+        publish_status("idle", request.header);
+        if (interrupted && m_executing)
+        {
+            // Natively the cell drives the loop below us: it cancels the cell.
+            PyErr_SetNone(PyExc_KeyboardInterrupt);
+            throw py::error_already_set();
+        }
+        if (interrupted)
+        {
+            // Browser: nothing of the cell is on the stack; it takes the
+            // interrupt at its next check.
+            PyErr_SetInterrupt();
         }
     }
 
@@ -378,6 +455,10 @@ namespace xaccel
             m_waiting.push(std::move(waiting));
         }
         m_waiting.mark_queued_before_error();
+        if (m_transport.requests_wait_out_of_reach())
+        {
+            m_waiting.mark_error_time(now_ms());
+        }
     }
 
     void kernel_core::abort_request(const message& request)
@@ -491,6 +572,15 @@ namespace xaccel
             {{{"text", "Python Reference"}, {"url", "https://docs.python.org/3/"}},
              {{"text", "IPython Reference"}, {"url", "https://ipython.readthedocs.io/en/stable/"}},
              {{"text", "asyncio"}, {"url", "https://docs.python.org/3/library/asyncio.html"}}});
+        nl::json features = nl::json::array();
+        if (m_debugger_available)
+        {
+            features.push_back("debugger");
+        }
+        if (m_subshells_available)
+        {
+            features.push_back("kernel subshells");
+        }
         return nl::json{{"status", "ok"},
                         {"protocol_version", "5.3"},
                         {"implementation", "xaccel"},
@@ -501,8 +591,7 @@ namespace xaccel
                         {"help_links", std::move(help_links)},
                         {"debugger", m_debugger_available},
                         // JEP 92 (protocol 5.5): optional features by name.
-                        {"supported_features",
-                         m_debugger_available ? nl::json::array({"debugger"}) : nl::json::array()}};
+                        {"supported_features", std::move(features)}};
     }
 
     void kernel_core::shutdown_request(const message& request)

@@ -49,7 +49,9 @@ namespace xaccel
         // Publishes the 'starting' status, as a new kernel does once.
         void announce_start();
 
-        // Handles one request; never throws (errors become replies and logs).
+        // Handles one request; never throws (errors become replies and logs),
+        // but for KeyboardInterrupt in a request handled while a cell drives
+        // the event loop (beside_cell.hpp): it goes on to cancel that cell.
         void handle(message request);
 
         // Completes an execute_request whose engine call returned None (it
@@ -71,6 +73,8 @@ namespace xaccel
         void set_execution_observer(execution_observer* observer) noexcept { m_observer = observer; }
         bool restart_requested() const noexcept { return m_restart_requested; }
         const nl::json& execution_parent() const noexcept { return m_execution_parent; }
+        // Whether a cell's code runs (synchronously or driving the loop).
+        bool cell_running() const noexcept { return m_executing; }
         const std::string& session() const noexcept { return m_session; }
         transport& get_transport() noexcept { return m_transport; }
 
@@ -79,6 +83,8 @@ namespace xaccel
         // Whether kernel_info advertises the debugger (the native build has
         // one; the browser build has no threads or sockets for debugpy).
         void set_debugger_available(bool available) noexcept { m_debugger_available = available; }
+        // Whether kernel_info advertises kernel subshells (native build).
+        void set_subshells_available(bool available) noexcept { m_subshells_available = available; }
 
         // Lets the engine finish: cancels tasks, saves history. Idempotent.
         void shutdown_engine();
@@ -90,6 +96,8 @@ namespace xaccel
         // Handles one request (never throws), then the requests it queued.
         void handle_one(message request);
         void handle_waiting();
+        // A request answered while a cell awaits (beside_cell.hpp).
+        void handle_beside_cell(const message& request);
         // After an execute error with stop_on_error: queued executes are aborted.
         void stop_queued_executes(const nl::json& reply_content, const nl::json& request_content);
         void abort_request(const message& request);
@@ -124,6 +132,7 @@ namespace xaccel
         bool m_restart_requested = false;
         bool m_engine_shut_down = false;
         bool m_debugger_available = false;
+        bool m_subshells_available = false;
     };
 }
 

@@ -40,6 +40,12 @@ namespace xaccel
         // it arrives has none.
         virtual std::vector<message> take_waiting_shell() { return {}; }
 
+        // True when requests can wait where take_waiting_shell() cannot reach
+        // them (the browser: JupyterLite's page hands the worker one request
+        // at a time). After an execute error, the core then also aborts the
+        // executes whose header `date` is before the error (send_time.hpp).
+        virtual bool requests_wait_out_of_reach() const { return false; }
+
         virtual std::string username() const = 0;
     };
 }

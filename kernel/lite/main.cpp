@@ -339,6 +339,7 @@ namespace xaccel
     public:
         void send(channel c, const message&, message reply) override
         {
+            keep_queue_for_the_kernel(reply);
             post(reply, channel_name(c));
         }
 
@@ -382,7 +383,30 @@ namespace xaccel
             return "web_user";
         }
 
+        // JupyterLite's page hands the worker one request at a time: the rest
+        // wait there, out of take_waiting_shell()'s reach.
+        bool requests_wait_out_of_reach() const override { return true; }
+
     private:
+        // JupyterLite 0.8's kernel service (in the page) drops every request it
+        // still queues when it sees an execute_reply with status "error", without
+        // answering them (their cells would wait forever) and whatever their
+        // stop_on_error; it leaves the queue alone for replies whose
+        // metadata.cause is "interrupt" (those it makes itself). So the kernel
+        // marks its error replies that way and answers the queued requests
+        // itself: aborted if stop_on_error says so (kernel_core), else run.
+        static void keep_queue_for_the_kernel(message& reply)
+        {
+            if (reply.msg_type() == "execute_reply" && reply.content.value("status", std::string()) == "error")
+            {
+                if (!reply.metadata.is_object())
+                {
+                    reply.metadata = nl::json::object();
+                }
+                reply.metadata["cause"] = "interrupt";
+            }
+        }
+
         static void post(const message& msg, const char* channel)
         {
             val::global("postMessage")(to_js(msg, channel));
@@ -546,7 +570,8 @@ namespace
 
 EMSCRIPTEN_BINDINGS(xaccel_lite)
 {
-    emscripten::class_<xserver>("xserver").function("notify_listener", &xserver::notify_listener);
+    // async(): a promising entry point (JSPI), so that a cell may suspend (jspi.cpp)
+    emscripten::class_<xserver>("xserver").function("notify_listener", &xserver::notify_listener, emscripten::async());
     emscripten::class_<xkernel>("xkernel")
         .constructor<>()
         .constructor<val>()

@@ -2,15 +2,14 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fcntl.h>
 #include <iostream>
 #include <stdexcept>
-#include <unistd.h>
 
 #include <pybind11/embed.h>
 #include <zmq_addon.hpp>
 
 #include "../core/json_python.hpp"
+#include "watchdog.hpp"
 
 namespace py = pybind11;
 
@@ -59,17 +58,11 @@ namespace xaccel
         , r_codec(codec)
         , r_iopub(iopub)
     {
-        if (pipe2(m_wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
-        {
-            throw std::runtime_error("cannot create the control thread's wake-up pipe");
-        }
     }
 
     control_thread::~control_thread()
     {
         stop();
-        close(m_wake_pipe[0]);
-        close(m_wake_pipe[1]);
         if (g_control == this)
         {
             g_control = nullptr;
@@ -80,14 +73,7 @@ namespace xaccel
     {
         p_core = &core;
         m_router = std::move(controller);
-        const std::string endpoint = "inproc://xaccel-control-relay";
-        m_relay = zmq::socket_t(m_context, zmq::socket_type::pair);
-        m_relay.set(zmq::sockopt::linger, 0);
-        m_relay.bind(endpoint);
-        zmq::socket_t main_end(m_context, zmq::socket_type::pair);
-        main_end.set(zmq::sockopt::linger, 0);
-        main_end.connect(endpoint);
-        controller = std::move(main_end);
+        m_relay = open_relay(m_context, "inproc://xaccel-control-relay", controller);
         g_control = this;
         m_thread = std::thread([this] { run(); });
     }
@@ -99,8 +85,7 @@ namespace xaccel
             return;
         }
         m_stop = true;
-        char byte = 1;
-        (void)!write(m_wake_pipe[1], &byte, 1);
+        m_wake.notify();
         if (PyGILState_Check())
         {
             // The thread may be waiting for the GIL to finish a debug request.
@@ -119,7 +104,7 @@ namespace xaccel
         {
             zmq::pollitem_t items[] = {{static_cast<void*>(m_router), 0, ZMQ_POLLIN, 0},
                                        {static_cast<void*>(m_relay), 0, ZMQ_POLLIN, 0},
-                                       {nullptr, m_wake_pipe[0], ZMQ_POLLIN, 0},
+                                       {nullptr, m_wake.read_fd(), ZMQ_POLLIN, 0},
                                        {nullptr, m_adapter_fd, ZMQ_POLLIN, 0}};
             int count = m_adapter_fd >= 0 ? 4 : 3;
             if (zmq_poll(items, count, -1) < 0)
@@ -188,12 +173,16 @@ namespace xaccel
         // Interrupt and shutdown need this thread only while a debugger
         // session exists (the main thread may be stopped at a breakpoint).
         const bool served_here = msg_type == "debug_request" || msg_type == "kernel_info_request"
+                                 || msg_type == "create_subshell_request" || msg_type == "delete_subshell_request"
+                                 || msg_type == "list_subshell_request"
                                  || (m_session_active
                                      && (msg_type == "interrupt_request" || msg_type == "shutdown_request"));
         if (!served_here)
         {
             // The main thread answers it, as before.
             wire.send(m_relay);
+            // Served at once even while a cell runs (watchdog.hpp).
+            watchdog::control_waiting(msg_type == "shutdown_request");
             return;
         }
         if (!result.msg.content.is_object())
@@ -207,6 +196,7 @@ namespace xaccel
             // thread to see the shutdown: end the debugger session first.
             call_debugger("release");
             wire.send(m_relay);
+            watchdog::control_waiting(true);
             return;
         }
         serve_here(std::move(result.msg));
@@ -225,6 +215,12 @@ namespace xaccel
         else if (msg_type == "interrupt_request")
         {
             serve_interrupt(header, identities);
+        }
+        else if (msg_type == "create_subshell_request" || msg_type == "delete_subshell_request"
+                 || msg_type == "list_subshell_request")
+        {
+            send_reply(header, identities, msg_type.substr(0, msg_type.size() - 8) + "_reply",
+                       serve_subshell_request(msg_type, request.content));
         }
         else
         {

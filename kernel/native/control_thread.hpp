@@ -30,6 +30,8 @@
 
 #include "../core/kernel_core.hpp"
 #include "iopub_publisher.hpp"
+#include "relay.hpp"
+#include "subshell_registry.hpp"
 #include "wire_codec.hpp"
 
 namespace xaccel
@@ -51,6 +53,9 @@ namespace xaccel
         // Joins the thread; safe to call with or without the GIL.
         void stop();
 
+        // Serves create/delete/list_subshell_request (control_subshells.cpp).
+        void set_subshells(subshell_registry* subshells) noexcept { p_subshells = subshells; }
+
         // Publishes a debug_event (called by the Python debugger on this thread).
         void publish_debug_event(nl::json content);
 
@@ -65,6 +70,7 @@ namespace xaccel
         void serve_debug_request(const nl::json& header, const std::vector<std::string>& identities,
                                  const nl::json& content);
         void serve_interrupt(const nl::json& header, const std::vector<std::string>& identities);
+        nl::json serve_subshell_request(const std::string& msg_type, const nl::json& content);
         // Calls a method of the Python debugger with the GIL; true if it ran.
         bool call_debugger(const char* method);
         void refresh_debugger_state();
@@ -73,10 +79,11 @@ namespace xaccel
         wire_codec& r_codec;
         iopub_publisher& r_iopub;
         kernel_core* p_core = nullptr;
+        subshell_registry* p_subshells = nullptr;
 
         zmq::socket_t m_router;
         zmq::socket_t m_relay;  // this thread's end of the relay to the main thread
-        int m_wake_pipe[2] = {-1, -1};
+        wake_pipe m_wake{"control thread"};
         std::thread m_thread;
         std::atomic<bool> m_stop{false};
 

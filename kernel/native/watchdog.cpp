@@ -16,14 +16,22 @@ namespace xaccel
 {
     namespace
     {
-        // How often control is served while a cell runs synchronously: a
-        // shutdown or interrupt_request is seen within this time.
+        // While a pending call waits to be run: how often the watchdog checks
+        // whether the main thread is blocked in a system call.
         constexpr int tick_ms = 50;
 
         // The watchdog a pending call serves: a queued call may outlive the
         // object (Python runs leftover calls as it finalizes). Only the main
         // thread sets and reads it.
         watchdog* g_serving = nullptr;
+
+        // The watchdog the control thread tells about waiting messages (it
+        // outlives the control thread: main.cpp stops that one first).
+        std::atomic<watchdog*> g_active{nullptr};
+
+        // Ticks without the main thread running its pending call after
+        // which it is taken as blocked in a system call.
+        constexpr int blocked_after_ticks = 2;
 
         // A pidfd for the process that started the kernel (as jupyter_client
         // sets JPY_PARENT_PID), -1 if none; -2 if it is already gone.
@@ -67,6 +75,7 @@ namespace xaccel
         }
         m_thread = std::thread([this] { run(); });
         g_serving = this;
+        g_active = this;
     }
 
     watchdog::~watchdog()
@@ -85,6 +94,8 @@ namespace xaccel
         {
             g_serving = nullptr;
         }
+        watchdog* self = this;
+        g_active.compare_exchange_strong(self, nullptr);
         if (m_thread.joinable())
         {
             m_stopping = true;
@@ -105,8 +116,10 @@ namespace xaccel
 
     void watchdog::cell_started() noexcept
     {
+        // Sequentially consistent with control_waiting(): of a cell that
+        // starts and a message that arrives at once, one side wakes the thread.
         m_executing = true;
-        if (m_sleeping.exchange(false))
+        if (m_control_waiting)
         {
             wake();
         }
@@ -114,24 +127,39 @@ namespace xaccel
 
     void watchdog::cell_finished() noexcept
     {
-        // No wake-up: the thread goes back to sleep at its next tick.
+        // No wake-up: the main thread serves control itself from now on.
         m_executing = false;
+        m_shutdown_waiting = false;
+    }
+
+    void watchdog::control_waiting(bool shutdown) noexcept
+    {
+        watchdog* dog = g_active.load();
+        if (dog == nullptr)
+        {
+            return;
+        }
+        if (shutdown)
+        {
+            dog->m_shutdown_waiting = true;
+        }
+        dog->m_control_waiting = true;
+        if (dog->m_executing)
+        {
+            dog->wake();
+        }
     }
 
     void watchdog::run()
     {
+        int unserved_ticks = 0;
         while (!m_stopping)
         {
-            int timeout = tick_ms;
-            if (!m_executing)
-            {
-                // Sleep until a cell starts (cell_started sees the flag).
-                m_sleeping = true;
-                timeout = m_executing ? tick_ms : -1;
-            }
+            // Ticks only while a running cell has control messages waiting;
+            // otherwise sleep (a cell start or a message wakes the thread).
+            const bool needed = m_executing && m_control_waiting;
             pollfd fds[2] = {{m_wake_fd, POLLIN, 0}, {m_parent_fd, POLLIN, 0}};
-            int ready = poll(fds, m_parent_fd >= 0 ? 2 : 1, timeout);
-            m_sleeping = false;
+            int ready = poll(fds, m_parent_fd >= 0 ? 2 : 1, needed ? tick_ms : -1);
             if (ready < 0)
             {
                 continue;  // EINTR
@@ -152,20 +180,34 @@ namespace xaccel
                 pthread_kill(m_main_thread, SIGINT);
                 continue;
             }
-            if (ready == 0 && m_executing && !m_stopping && !m_scheduled.exchange(true))
+            if (m_stopping || !m_executing || !m_control_waiting)
             {
-                if (Py_AddPendingCall(&watchdog::serve_control_now, nullptr) != 0)
-                {
-                    m_scheduled = false;  // the queue is full: next tick
-                    continue;
-                }
-                // Python 3.11 does not wake the main thread for a call added
-                // from another thread; asking for the GIL does (the main
-                // thread runs its pending calls before it hands the GIL over,
-                // or when it takes it back after a blocking call).
-                PyGILState_STATE state = PyGILState_Ensure();
-                PyGILState_Release(state);
+                unserved_ticks = 0;
+                continue;
             }
+            if (m_scheduled.exchange(true))
+            {
+                // The pending call has not run yet: the cell is in a system
+                // call (or C code holding the GIL).
+                if (ready == 0 && ++unserved_ticks >= blocked_after_ticks && m_shutdown_waiting.exchange(false))
+                {
+                    pthread_kill(m_main_thread, SIGINT);
+                }
+                continue;
+            }
+            unserved_ticks = 0;
+            if (Py_AddPendingCall(&watchdog::serve_control_now, nullptr) != 0)
+            {
+                m_scheduled = false;  // the queue is full: next tick
+                continue;
+            }
+            // Python 3.11 does not wake the main thread for a call added
+            // from another thread; asking for the GIL does (the main thread
+            // runs its pending calls before it hands the GIL over, or when it
+            // takes it back after a blocking call). This GIL handoff is why
+            // the watchdog asks only when a control message waits.
+            PyGILState_STATE state = PyGILState_Ensure();
+            PyGILState_Release(state);
         }
     }
 
@@ -176,7 +218,10 @@ namespace xaccel
         {
             return 0;
         }
+        // Cleared before serving: a message relayed from now on asks again.
         dog->m_scheduled = false;
+        dog->m_control_waiting = false;
+        dog->m_shutdown_waiting = false;
         if (!dog->m_executing || dog->m_stopping)
         {
             return 0;

@@ -2,13 +2,22 @@
 // runs synchronously (`while True: pass`): control messages (shutdown,
 // interrupt_request) and the death of the parent process.
 //
-// - While a cell runs, every tick it asks the main thread, through a Python
-//   pending call (run between two bytecodes, with the GIL), to serve the
-//   control socket; an exception from it (KeyboardInterrupt) lands in the cell.
+// - When the control thread relays a message while a cell runs, the
+//   watchdog asks the main thread, through a Python pending call (run between
+//   two bytecodes, with the GIL), to serve the control socket; an exception
+//   from it (KeyboardInterrupt) lands in the cell. It asks only then: waking
+//   the main thread for a pending call costs a GIL handoff.
+// - A shutdown_request while the cell blocks in a system call
+//   (`time.sleep(100)`, a socket read) would wait for that call to end:
+//   pending calls run only between bytecodes. When the pending call has not
+//   run for two ticks, the watchdog sends SIGINT to the main thread instead:
+//   the call fails with EINTR and the kernel's handler raises
+//   KeyboardInterrupt in the cell.
 // - It watches the parent process (JPY_PARENT_PID) with a pidfd: when the
 //   parent goes away it stops the kernel and interrupts the running code.
 //
-// An idle kernel's watchdog sleeps in poll() and costs nothing.
+// Without control messages the thread sleeps in poll() and costs nothing,
+// also while cells run.
 #ifndef XACCEL_NATIVE_WATCHDOG_HPP
 #define XACCEL_NATIVE_WATCHDOG_HPP
 
@@ -39,6 +48,10 @@ namespace xaccel
         // Ends the thread (idempotent). Call before Python is finalized.
         void stop() noexcept;
 
+        // The control thread relayed a message (`shutdown`: a
+        // shutdown_request) that the main thread must see now. Any thread.
+        static void control_waiting(bool shutdown) noexcept;
+
     private:
         void run();
         void wake() noexcept;
@@ -50,9 +63,10 @@ namespace xaccel
         int m_wake_fd = -1;
         int m_parent_fd = -1;
         std::atomic<bool> m_executing{false};
-        std::atomic<bool> m_sleeping{false};
         std::atomic<bool> m_scheduled{false};
         std::atomic<bool> m_stopping{false};
+        std::atomic<bool> m_control_waiting{false};
+        std::atomic<bool> m_shutdown_waiting{false};
         std::thread m_thread;
     };
 }

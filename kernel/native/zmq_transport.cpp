@@ -91,6 +91,7 @@ namespace xaccel
         p_iopub = std::make_unique<iopub_publisher>(
             context, xeus::get_end_point(config.m_transport, config.m_ip, config.m_iopub_port), m_codec);
         p_control = std::make_unique<control_thread>(context, m_codec, *p_iopub);
+        p_shell_channel = std::make_unique<shell_channel>(context, m_codec, *p_iopub, m_subshells);
         if (pipe2(m_signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
         {
             throw std::runtime_error("cannot create the signal wake-up pipe");
@@ -101,6 +102,10 @@ namespace xaccel
     zmq_transport::~zmq_transport()
     {
         stop();
+        if (current_subshells() == &m_subshells)
+        {
+            set_current_subshells(nullptr);
+        }
         try
         {
             py::module_::import("signal").attr("set_wakeup_fd")(-1);
@@ -117,6 +122,11 @@ namespace xaccel
     {
         start_heartbeat_thread();
         p_control->start(m_controller, *p_core);
+        // From here on m_shell is the main thread's end of the shell relay.
+        p_shell_channel->start(m_shell, *p_core);
+        p_control->set_subshells(&m_subshells);
+        set_current_subshells(&m_subshells);
+        p_core->set_subshells_available(true);
         m_channels_started = true;
     }
 
@@ -124,8 +134,10 @@ namespace xaccel
     {
         if (m_channels_started)
         {
-            // First: the control thread publishes through iopub.
+            // First: the control and shell threads publish through iopub.
             p_control->stop();
+            m_subshells.close_all();
+            p_shell_channel->stop();
         }
         p_iopub->stop(1000);
         if (m_channels_started)

@@ -17,6 +17,8 @@
 #include "../core/transport.hpp"
 #include "control_thread.hpp"
 #include "iopub_publisher.hpp"
+#include "shell_channel.hpp"
+#include "subshell_registry.hpp"
 #include "wire_codec.hpp"
 
 namespace xaccel
@@ -68,6 +70,9 @@ namespace xaccel
         std::string m_username;
         bool m_channels_started = false;
         std::unique_ptr<control_thread> p_control;
+        // Kernel subshells: the shell socket's own thread routes to them.
+        subshell_registry m_subshells;
+        std::unique_ptr<shell_channel> p_shell_channel;
     };
 }
 

@@ -31,6 +31,7 @@ namespace xaccel::testing
         void dispatch(bool) override {}
         std::vector<message> take_waiting_shell() override { return std::exchange(waiting_shell, {}); }
         std::string username() const override { return "tester"; }
+        bool requests_wait_out_of_reach() const override { return out_of_reach; }
 
         // "iopub:status:busy", "shell:execute_reply", ... in order.
         std::vector<std::string> summary() const
@@ -52,6 +53,8 @@ namespace xaccel::testing
         // Shell requests "waiting in the socket", for take_waiting_shell().
         std::vector<message> waiting_shell;
         std::string input_value = "typed";
+        // Behave like the browser transport (requests wait in the page).
+        bool out_of_reach = false;
     };
 }
 

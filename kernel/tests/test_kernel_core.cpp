@@ -1,9 +1,10 @@
-// Unit tests of the core's message logic with a stand-in Python engine.
+// Unit tests of the core's message logic with a scripted Python engine.
 #include <gtest/gtest.h>
 #include <pybind11/embed.h>
 
 #include "core/kernel_core.hpp"
 #include "recording_transport.hpp"
+#include "scripted_engine.hpp"
 
 namespace xaccel
 {
@@ -11,48 +12,14 @@ namespace xaccel
 
     namespace
     {
-        // The engine the core imports, replaced by a tiny scripted one.
-        const char* fake_engine = R"(
-import sys, types, _xaccel
-module = types.ModuleType("xaccel_kernel.engine")
-DEFER = False
-class Engine:
-    def __init__(self):
-        self.count = 1
-        self.calls = []
-    def before_request(self, parent): pass
-    def after_request(self): pass
-    def next_execution_count(self): return self.count
-    def execute(self, code, silent, store_history, user_expressions, allow_stdin, stop_on_error):
-        self.calls.append(code)
-        if code == "boom":
-            raise RuntimeError("engine failed")
-        _xaccel.publish("stream", {"name": "stdout", "text": code})
-        if DEFER:
-            return None
-        self.count += 1
-        return {"status": "ok", "execution_count": self.count - 1}
-    def shutdown(self, restart): pass
-module.Engine = Engine
-sys.modules["xaccel_kernel"] = types.ModuleType("xaccel_kernel")
-sys.modules["xaccel_kernel.engine"] = module
-)";
-
-        message request(const std::string& type, nl::json content, channel c = channel::shell)
-        {
-            message m;
-            m.origin = c;
-            m.header = make_header(type, "client", "tester");
-            m.content = std::move(content);
-            return m;
-        }
+        using testing::request;
 
         class kernel_core_test : public ::testing::Test
         {
         protected:
             void SetUp() override
             {
-                py::exec(fake_engine);
+                testing::install_scripted_engine();
                 core = std::make_unique<kernel_core>(transport, "9.9.9");
             }
 
@@ -108,19 +75,23 @@ sys.modules["xaccel_kernel.engine"] = module
 
     TEST_F(kernel_core_test, deferred_execute_holds_shell_requests_until_finished)
     {
-        py::exec("DEFER = True");  // the fake engine's global (both live in __main__)
+        py::exec("DEFER = True");
         core->handle(request("execute_request", {{"code", "slow"}}));
+        core->handle(request("execute_request", {{"code", "queued"}}));
         core->handle(request("kernel_info_request", nl::json::object()));
         core->handle(request("kernel_info_request", nl::json::object(), channel::control));
         std::vector<std::string> expected = {"iopub:status:busy", "iopub:execute_input", "iopub:stream",
-                                             // control is served while the cell runs; shell waits
+                                             // kernel_info (shell: beside the cell, beside_cell.hpp;
+                                             // control) is answered while the cell runs; executes wait
+                                             "iopub:status:busy", "shell:kernel_info_reply", "iopub:status:idle",
                                              "iopub:status:busy", "control:kernel_info_reply", "iopub:status:idle"};
         EXPECT_EQ(transport.summary(), expected);
 
         transport.sent.clear();
+        py::exec("DEFER = False");
         core->finish_execute(nl::json{{"status", "ok"}, {"execution_count", 1}});
-        expected = {"shell:execute_reply", "iopub:status:idle", "iopub:status:busy", "shell:kernel_info_reply",
-                    "iopub:status:idle"};
+        expected = {"shell:execute_reply", "iopub:status:idle", "iopub:status:busy", "iopub:execute_input",
+                    "iopub:stream", "shell:execute_reply", "iopub:status:idle"};
         EXPECT_EQ(transport.summary(), expected);
         EXPECT_THROW(core->finish_execute(nl::json::object()), std::runtime_error);
     }
@@ -165,6 +136,8 @@ sys.modules["xaccel_kernel.engine"] = module
         info = core->kernel_info();
         EXPECT_EQ(info["debugger"], true);
         EXPECT_EQ(info["supported_features"], nl::json::array({"debugger"}));
+        core->set_subshells_available(true);
+        EXPECT_EQ(core->kernel_info()["supported_features"], nl::json::array({"debugger", "kernel subshells"}));
     }
 
     TEST_F(kernel_core_test, shutdown_replies_and_requests_stop)

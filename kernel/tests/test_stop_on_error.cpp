@@ -6,6 +6,7 @@
 
 #include "core/kernel_core.hpp"
 #include "recording_transport.hpp"
+#include "scripted_engine.hpp"
 
 namespace xaccel
 {
@@ -13,43 +14,7 @@ namespace xaccel
 
     namespace
     {
-        // A scripted engine: "fail" fails, everything else succeeds; with
-        // DEFER set, execute() leaves the reply to finish_execute().
-        const char* scripted_engine = R"(
-import sys, types
-module = types.ModuleType("xaccel_kernel.engine")
-DEFER = False
-class Engine:
-    def __init__(self):
-        global ENGINE
-        ENGINE = self
-        self.calls = []
-    def before_request(self, *args): pass
-    def after_request(self, *args): pass
-    def next_execution_count(self): return len(self.calls) + 1
-    def execute(self, code, silent, store_history, user_expressions, allow_stdin, stop_on_error):
-        self.calls.append(code)
-        if DEFER:
-            return None
-        if code == "fail":
-            return {"status": "error", "ename": "ValueError", "evalue": "", "traceback": [],
-                    "execution_count": len(self.calls)}
-        return {"status": "ok", "execution_count": len(self.calls), "user_expressions": {}, "payload": []}
-    def comm_info(self, content): return {"status": "ok", "comms": {}}
-    def shutdown(self, restart): pass
-module.Engine = Engine
-sys.modules["xaccel_kernel"] = types.ModuleType("xaccel_kernel")
-sys.modules["xaccel_kernel.engine"] = module
-)";
-
-        message request(const std::string& type, nl::json content)
-        {
-            message m;
-            m.origin = channel::shell;
-            m.header = make_header(type, "client", "tester");
-            m.content = std::move(content);
-            return m;
-        }
+        using testing::request;
 
         message execute(const std::string& code, nl::json extra = nl::json::object())
         {
@@ -63,7 +28,7 @@ sys.modules["xaccel_kernel.engine"] = module
         protected:
             void SetUp() override
             {
-                py::exec(scripted_engine);
+                testing::install_scripted_engine();
                 core = std::make_unique<kernel_core>(transport, "9.9.9");
             }
 
@@ -154,7 +119,7 @@ sys.modules["xaccel_kernel.engine"] = module
         core->handle(execute("queued 1"));
         core->handle(request("comm_info_request", nl::json::object()));
         core->handle(execute("queued 2"));
-        EXPECT_TRUE(replies().empty());
+        EXPECT_EQ(replies(), std::vector<std::string>{"comm_info_reply:ok"});
 
         py::exec("DEFER = False");
         core->finish_execute(nl::json{{"status", "error"},
@@ -162,15 +127,44 @@ sys.modules["xaccel_kernel.engine"] = module
                                       {"evalue", ""},
                                       {"traceback", nl::json::array()},
                                       {"execution_count", 1}});
-        std::vector<std::string> expected = {"execute_reply:error", "execute_reply:aborted", "comm_info_reply:ok",
+        // comm_info was answered beside the running cell (beside_cell.hpp).
+        std::vector<std::string> expected = {"comm_info_reply:ok", "execute_reply:error", "execute_reply:aborted",
                                              "execute_reply:aborted"};
         EXPECT_EQ(replies(), expected);
 
-        EXPECT_EQ(engine_calls(), std::vector<std::string>{"slow"});
+        EXPECT_EQ(engine_calls(), (std::vector<std::string>{"slow", "left beside"}));
 
         transport.sent.clear();
         core->handle(execute("after"));
         EXPECT_EQ(replies(), std::vector<std::string>{"execute_reply:ok"});
+    }
+
+    TEST_F(stop_on_error_test, comms_and_reading_requests_are_handled_beside_a_running_cell)
+    {
+        py::exec("DEFER = True");
+        message cell = execute("slow");
+        nl::json cell_header = cell.header;
+        core->handle(std::move(cell));
+        core->handle(execute("queued"));
+        message comm = request("comm_msg", {{"comm_id", "c"}, {"data", nl::json::object()}});
+        std::string comm_id = comm.header["msg_id"];
+        transport.sent.clear();
+        core->handle(std::move(comm));
+        core->handle(request("kernel_info_request", nl::json::object()));
+        // Handled at once, each between its own busy and idle; the queued
+        // execute still waits for the cell.
+        std::vector<std::string> expected = {"iopub:status:busy", "iopub:status:idle", "iopub:status:busy",
+                                             "shell:kernel_info_reply", "iopub:status:idle"};
+        EXPECT_EQ(transport.summary(), expected);
+        EXPECT_EQ(transport.sent[0].msg.parent_header["msg_id"], comm_id);
+        EXPECT_EQ(engine_calls(), (std::vector<std::string>{"slow", "comm_msg", "left beside"}));
+        // Output without a parent of its own belongs to the cell again.
+        core->publish("stream", {{"name", "stdout"}, {"text", "t"}}, nl::json::object(), {});
+        EXPECT_EQ(transport.sent.back().msg.parent_header, cell_header);
+
+        py::exec("DEFER = False");
+        core->finish_execute(nl::json{{"status", "ok"}, {"execution_count", 1}});
+        EXPECT_EQ(engine_calls(), (std::vector<std::string>{"slow", "comm_msg", "left beside", "queued"}));
     }
 
     TEST_F(stop_on_error_test, deferred_cell_success_runs_the_queued_executes)
@@ -183,5 +177,53 @@ sys.modules["xaccel_kernel.engine"] = module
         std::vector<std::string> expected = {"execute_reply:ok", "execute_reply:ok"};
         EXPECT_EQ(replies(), expected);
         EXPECT_EQ(engine_calls(), (std::vector<std::string>{"slow", "queued"}));
+    }
+
+    // The browser build: queued requests wait in JupyterLite's page and reach
+    // the kernel one by one, after the error's reply has left.
+    TEST_F(stop_on_error_test, out_of_reach_executes_sent_before_the_error_are_aborted_when_they_arrive)
+    {
+        transport.out_of_reach = true;
+        auto dated = [](message m, const std::string& date) {
+            m.header["date"] = date;
+            return m;
+        };
+        // Sent (dated) before the failing cell ran: Run All sends every cell at once.
+        message queued = dated(execute("queued"), "2000-01-01T00:00:00.000Z");
+        message info = dated(request("kernel_info_request", nl::json::object()), "2000-01-01T00:00:00.000Z");
+        message undated = execute("undated");
+        undated.header.erase("date");
+        core->handle(execute("fail"));
+        core->handle(std::move(queued));
+        core->handle(std::move(info));
+        core->handle(std::move(undated));  // no date: cannot tell, so it runs
+        std::vector<std::string> expected = {"execute_reply:error", "execute_reply:aborted", "kernel_info_reply:ok",
+                                             "execute_reply:ok"};
+        EXPECT_EQ(replies(), expected);
+        EXPECT_EQ(engine_calls(), (std::vector<std::string>{"fail", "undated"}));
+
+        // Sent after the error's reply (its date is now or later): runs.
+        transport.sent.clear();
+        core->handle(execute("after"));
+        EXPECT_EQ(replies(), std::vector<std::string>{"execute_reply:ok"});
+
+        // Without stop_on_error nothing is marked; an earlier error's time stays.
+        transport.sent.clear();
+        core->handle(execute("fail", {{"stop_on_error", false}}));
+        core->handle(dated(execute("old"), "2000-01-01T00:00:00Z"));
+        expected = {"execute_reply:error", "execute_reply:aborted"};
+        EXPECT_EQ(replies(), expected);
+    }
+
+    TEST_F(stop_on_error_test, within_reach_header_dates_are_not_looked_at)
+    {
+        // Natively the transport hands over every waiting request: a stale date
+        // (a client's clock may be off) never aborts anything.
+        core->handle(execute("fail"));
+        message old = execute("old");
+        old.header["date"] = "2000-01-01T00:00:00Z";
+        core->handle(std::move(old));
+        std::vector<std::string> expected = {"execute_reply:error", "execute_reply:ok"};
+        EXPECT_EQ(replies(), expected);
     }
 }

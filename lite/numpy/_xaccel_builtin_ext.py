@@ -8,9 +8,9 @@ submodule to BuiltinImporter, which creates it from the inittab entry.
 
 Lazy packages (browser): `_xaccel_lazy_packages.PACKAGES` (written by lite/build) maps a
 top-level name to a zip of its Python files published with the site. The first import
-of that name fetches the zip (`_xaccel_lazy.read_url_bytes`, a synchronous request from
-the kernel's worker) and unpacks it here, in site-packages; the normal path finder then
-imports it. Start-up does not pay for packages that are never imported.
+of that name fetches the zip (`_xaccel_websync.get`, the synchronous request from the
+kernel's worker that %pip uses too) and unpacks it here, in site-packages; the normal
+path finder then imports it. Start-up does not pay for packages that are never imported.
 """
 import _imp
 import os
@@ -28,14 +28,17 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 def _unpack(name, url):
     if os.path.isdir(os.path.join(_HERE, name)):
         return
-    import _xaccel_lazy
+    import _xaccel_websync
     import importlib
     import io
     import zipfile
 
-    data = _xaccel_lazy.read_url_bytes(url)
-    if data is None:
-        raise ImportError(f"could not load the {name!r} package: the site did not serve {url}", name=name)
+    try:
+        status, _, data = _xaccel_websync.get(url)
+    except OSError as e:
+        raise ImportError(f"could not load the {name!r} package: {e}", name=name) from None
+    if status != 200:
+        raise ImportError(f"could not load the {name!r} package: the site answered {status} for {url}", name=name)
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         z.extractall(_HERE)
     importlib.invalidate_caches()

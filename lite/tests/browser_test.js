@@ -6,21 +6,8 @@
 // connection and prints one JSON object: {ready_cold_s, ready_warm_s, cells: {...}}.
 // Exits 2 with a message naming what is missing if chromium or playwright-core is.
 const fs = require("fs");
-const os = require("os");
-const path = require("path");
 
-const CHROMIUM = process.env.XACCEL_CHROMIUM || "/usr/bin/chromium";
-let chromium;
-try {
-  ({ chromium } = require("playwright-core"));
-} catch (e) {
-  console.error("MISSING: npm package playwright-core (run: npm ci --prefix lite/tests)");
-  process.exit(2);
-}
-if (!fs.existsSync(CHROMIUM)) {
-  console.error(`MISSING: ${CHROMIUM} (apt-get install chromium)`);
-  process.exit(2);
-}
+const { launchSite, recordConsole, recordOtherOrigins } = require("./chromium");
 
 const base = process.argv[2].replace(/\/?$/, "/");
 const NOTEBOOK = process.env.XACCEL_TEST_NOTEBOOK || "xaccel-browser-test.ipynb";
@@ -48,10 +35,16 @@ const CELLS = {
   input: "name = input('name? ')\nprint('got', name)",
   // file names of packed code: in-browser paths, sources fetched on demand
   stdlib_tb: "import json\njson.loads('{\"a\": }')",
-  getsource: "import asyncio, inspect\nsrc = inspect.getsource(asyncio.run)\nprint(src.splitlines()[0])\nprint(inspect.getsourcefile(asyncio.run))",
+  // asyncio.run is the kernel's own in the browser (xaccel_kernel/webrun.py); wait_for is the stdlib's
+  getsource: "import asyncio, inspect\nfor f in (asyncio.run, asyncio.wait_for):\n"
+    + "    print(inspect.getsource(f).splitlines()[0])\n    print(inspect.getsourcefile(f))",
   pinfo2: "import asyncio\nasyncio.run??",
+  // a comm message is answered while a cell awaits (kernel/core/beside_cell.hpp)
+  comm_target: "import comm\ndef _echo(c, open_msg):\n    c.on_msg(lambda m: c.send({'echo': m['content']['data']}))\n"
+    + "comm.get_comm_manager().register_target('test.echo', _echo)",
+  comm_while_awaiting: "__COMM_WHILE_AWAITING__",
   code_paths: "import asyncio.runners, IPython.core.interactiveshell as m, xaccel_kernel.engine as e, sys\n"
-    + "[asyncio.runners.run.__code__.co_filename, m.InteractiveShell.run_cell.__code__.co_filename, "
+    + "[asyncio.runners.Runner.close.__code__.co_filename, m.InteractiveShell.run_cell.__code__.co_filename, "
     + "e.Engine.__init__.__code__.co_filename, sys.prefix]",
 };
 Object.assign(CELLS, require("./numpy_cells.js"));
@@ -82,6 +75,26 @@ async function runCells(page) {
         out[name] = { waited: 1.0 };
         continue;
       }
+      if (code === "__COMM_WHILE_AWAITING__") {
+        // A cell awaits 3 s; meanwhile a comm is opened and sent a message.
+        const t0 = performance.now();
+        const future = kernel.requestExecute({ code: "import asyncio\nawait asyncio.sleep(3)\n'cell done'" });
+        const comm = kernel.createComm("test.echo");
+        const echoed = new Promise((resolve) => {
+          comm.onMsg = (msg) => resolve({ data: msg.content.data, at: (performance.now() - t0) / 1000 });
+        });
+        comm.open({});
+        comm.send({ n: 1 });
+        try {
+          const echo = await Promise.race([
+            echoed, new Promise((_, rej) => setTimeout(() => rej(new Error("no echo after 30 s")), 30000))]);
+          const reply = await future.done;
+          out[name] = { echo, reply: reply.content, outputs: [], cell_done_at: (performance.now() - t0) / 1000 };
+        } catch (e) {
+          out[name] = { error: String(e), outputs: [] };
+        }
+        continue;
+      }
       const t0 = performance.now();
       const outputs = [];
       const future = kernel.requestExecute({ code, allow_stdin: true, store_history: true });
@@ -110,19 +123,14 @@ async function runCells(page) {
 }
 
 (async () => {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "xaccel-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-  const result = { console: [] };
+  const { context, profile } = await launchSite();
+  const result = { console: [], other_origin_requests: [] };
+  // A site built by lite/build loads only from its own origin (lite/site_patch.py).
+  recordOtherOrigins(context, base, result.other_origin_requests);
   try {
     const url = `${base}lab/index.html?path=${NOTEBOOK}`;
     let page = await context.newPage();
-    page.on("console", (m) => { if (result.console.length < 200) result.console.push(`[${m.type()}] ${m.text()}`.slice(0, 500)); });
-    page.on("pageerror", (e) => result.console.push(`[pageerror] ${e}`.slice(0, 500)));
+    recordConsole(page, result.console);
     page.on("requestfailed", (r) => result.console.push(`[requestfailed] ${r.url()} ${r.failure() && r.failure().errorText}`.slice(0, 500)));
     page.on("worker", (w) => w.on("console", (m) => result.console.push(`[worker ${m.type()}] ${m.text()}`.slice(0, 500))));
     let t0 = Date.now();

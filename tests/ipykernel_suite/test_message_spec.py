@@ -508,7 +508,6 @@ def test_complete():
         assert name in matches
 
 
-@pytest.mark.xfail(strict=True, reason="xaccel: asserts 'kernel subshells' in supported_features; no subshells yet")
 def test_kernel_info_request():
     flush_channels()
 
@@ -529,7 +528,6 @@ def test_connect_request():
     validate_message(reply, "connect_reply", msg_id)
 
 
-@pytest.mark.xfail(strict=True, reason="xaccel: no subshells yet")
 def test_subshell():
     flush_channels()
 

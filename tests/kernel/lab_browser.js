@@ -2,24 +2,13 @@
 // chromium driven by playwright-core (installed by `npm ci --prefix lite/tests`,
 // found through NODE_PATH). Usage:
 //   node lab_browser.js <Lab base URL> <token>
-// Opens run_all.ipynb and widgets.ipynb from the server's root, runs them as a
-// user would (Run All, a slider moved with the keyboard, a button clicked) and
+// Opens run_all.ipynb, widgets.ipynb and busy.ipynb from the server's root, runs
+// them as a user would (Run All, a slider moved with the keyboard, a button
+// clicked, a subshell console used while a cell sleeps) and
 // prints one JSON object with what the page shows; the pytest side asserts.
 // Exits 2 with a message naming what is missing if chromium or playwright-core is.
-const fs = require("fs");
 
-const CHROMIUM = process.env.XACCEL_CHROMIUM || "/usr/bin/chromium";
-let chromium;
-try {
-  ({ chromium } = require("playwright-core"));
-} catch (e) {
-  console.error("MISSING: npm package playwright-core (run: npm ci --prefix lite/tests)");
-  process.exit(2);
-}
-if (!fs.existsSync(CHROMIUM)) {
-  console.error(`MISSING: ${CHROMIUM} (apt-get install chromium)`);
-  process.exit(2);
-}
+const { chromium, CHROMIUM } = require("../../lite/tests/chromium");
 
 const [base, token] = [process.argv[2].replace(/\/?$/, "/"), process.argv[3]];
 const TIMEOUT = Number(process.env.XACCEL_LAB_TIMEOUT || 120000);
@@ -115,6 +104,79 @@ async function widgetScenario(page) {
   return { before, after: await cells(page) };
 }
 
+// Makes cell `index` the active one and runs `command` (a notebook command).
+async function runFrom(page, index, command) {
+  await page.evaluate(([index, command]) => {
+    window.jupyterapp.shell.currentWidget.content.activeCellIndex = index;
+    // Not awaited: the command's promise ends when the cells have run.
+    window.jupyterapp.commands.execute(command);
+  }, [index, command]);
+}
+
+// Until the output area (not the source) of cell `index` shows `text`.
+async function waitForOutputText(page, index, text) {
+  await page.waitForFunction(([index, text]) => {
+    const cell = window.jupyterapp.shell.currentWidget.node.querySelectorAll(".jp-Notebook .jp-Cell")[index];
+    const outputs = cell && cell.querySelector(".jp-Cell-outputWrapper");
+    return !!(outputs && outputs.innerText.includes(text));
+  }, [index, text], { timeout: TIMEOUT, polling: 50 });
+}
+
+// The prompt and output text of cell `index` of the current notebook.
+async function cellState(page, index) {
+  return page.evaluate((index) => {
+    const cell = window.jupyterapp.shell.currentWidget.node.querySelectorAll(".jp-Notebook .jp-Cell")[index];
+    const prompt = cell.querySelector(".jp-InputArea-prompt");
+    const outputs = cell.querySelector(".jp-Cell-outputWrapper");
+    return { prompt: prompt ? prompt.innerText.trim() : "", output: outputs ? outputs.innerText : "" };
+  }, index);
+}
+
+// A slider moved while the notebook's cell sleeps (its comm messages go to a
+// subshell), and a subshell console that reads a variable meanwhile.
+async function busyScenario(page) {
+  await openNotebook(page, "busy.ipynb");
+  const notebookId = await page.evaluate(() => window.jupyterapp.shell.currentWidget.id);
+  // The subshell console of this notebook, made before the cells run.
+  await page.evaluate(async () => {
+    window.__subshellConsole = await window.jupyterapp.commands.execute(
+      "notebook:create-subshell-console", { activate: false });
+  });
+  await page.waitForFunction(() => {
+    const panel = window.__subshellConsole;
+    const kernel = panel && panel.sessionContext.session && panel.sessionContext.session.kernel;
+    return !!(kernel && kernel.subshellId);
+  }, null, { timeout: TIMEOUT, polling: 100 });
+  await page.evaluate((id) => window.jupyterapp.shell.activateById(id), notebookId);
+  // The slider's cell first, until its widgets show; then the sleeping cells.
+  await runFrom(page, 0, "notebook:run-cell");
+  const cellLocator = page.locator(`[id="${notebookId}"] .jp-Notebook .jp-Cell`);
+  const handle = cellLocator.nth(0).locator(".noUi-handle").first();
+  await handle.waitFor({ timeout: TIMEOUT });
+  await waitForOutputText(page, 0, "not moved");
+  await runFrom(page, 1, "notebook:run-all-below");
+  // The cell prints (and flushes) that it starts sleeping.
+  await waitForOutputText(page, 1, "sleeping");
+  const moved = Date.now();
+  await handle.focus();
+  await page.keyboard.press("ArrowRight");
+  await waitForOutputText(page, 0, "moved to 1");
+  const slider = { label_after_ms: Date.now() - moved, sleeping_cell: await cellState(page, 1) };
+
+  await waitForOutputText(page, 2, "sleeping again");
+  const asked = Date.now();
+  await page.evaluate(() => window.__subshellConsole.console.inject("print('console sees', busy_value)"));
+  await page.waitForFunction(() => window.__subshellConsole.node.innerText.includes("console sees 4321"),
+                             null, { timeout: TIMEOUT, polling: 50 });
+  const consoleResult = {
+    answer_after_ms: Date.now() - asked,
+    busy_cell: await cellState(page, 2),
+    subshell_id: await page.evaluate(() => window.__subshellConsole.sessionContext.session.kernel.subshellId),
+  };
+  await waitForOutputText(page, 2, "second sleep over");
+  return { slider, console: consoleResult, cells: await cells(page) };
+}
+
 (async () => {
   const result = {};
   const browser = await chromium.launch({
@@ -128,6 +190,7 @@ async function widgetScenario(page) {
   try {
     result.run_all = await runAllScenario(page);
     result.widgets = await widgetScenario(page);
+    result.busy = await busyScenario(page);
   } catch (e) {
     result.fatal = String((e && e.stack) || e);
     result.page = await cells(page).catch(() => null);

@@ -9,19 +9,7 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
-const CHROMIUM = process.env.XACCEL_CHROMIUM || "/usr/bin/chromium";
-const NODE_MODULES = path.resolve(__dirname, "../../lite/tests/node_modules");
-let chromium;
-try {
-  ({ chromium } = require(path.join(NODE_MODULES, "playwright-core")));
-} catch (e) {
-  console.error("MISSING: npm package playwright-core (run: npm ci --prefix lite/tests)");
-  process.exit(2);
-}
-if (!fs.existsSync(CHROMIUM)) {
-  console.error(`MISSING: ${CHROMIUM} (apt-get install chromium)`);
-  process.exit(2);
-}
+const { chromium, CHROMIUM } = require("../../lite/tests/chromium");
 
 const url = process.argv[2];
 const TIMEOUT = Number(process.env.XACCEL_LAB_TIMEOUT || 60000);

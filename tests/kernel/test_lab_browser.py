@@ -1,6 +1,7 @@
 """JupyterLab from .venv with the xaccel kernel, in headless Chromium (the DOM
 is what is asserted): Run All stops at an error, ipywidgets' interact, Output
-and Button put their output where ipykernel's do.
+and Button put their output where ipykernel's do, a slider's observer runs
+while a cell sleeps, and a subshell console answers meanwhile.
 
 tests/kernel/lab_browser.js drives the page with playwright-core (installed by
 `npm ci --prefix lite/tests`) and Debian's /usr/bin/chromium; a missing piece
@@ -59,6 +60,18 @@ WIDGETS = [
     "display(button, log)",
 ]
 
+BUSY = [
+    "import time, ipywidgets as widgets\n"
+    "slider = widgets.IntSlider(description='s')\n"
+    "label = widgets.Label('not moved')\n"
+    "slider.observe(lambda change: setattr(label, 'value', f'moved to {change.new}'), 'value')\n"
+    "display(slider, label)",
+
+    "busy_value = 4321\nprint('sleeping', flush=True)\ntime.sleep(5)\nprint('sleep over')",
+
+    "print('sleeping again', flush=True)\ntime.sleep(10)\nprint('second sleep over')",
+]
+
 # JupyterLab settings that keep it from asking about news or updates.
 SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
             {"fetchNews": "false", "checkForUpdates": False}}
@@ -90,6 +103,7 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab-root")
     (root / "run_all.ipynb").write_text(json.dumps(_notebook(RUN_ALL)))
     (root / "widgets.ipynb").write_text(json.dumps(_notebook(WIDGETS)))
+    (root / "busy.ipynb").write_text(json.dumps(_notebook(BUSY)))
     state = tmp_path_factory.mktemp("lab-state")
     for name, values in SETTINGS.items():
         path = state / "settings" / name
@@ -139,7 +153,7 @@ def page(lab):
         pytest.fail(f"lab_browser.js printed no result (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n"
                     f"{proc.stderr[-2000:]}")
     result = json.loads(lines[-1])
-    print("\nwhat the page showed:", json.dumps({k: result.get(k) for k in ("run_all", "widgets")}))
+    print("\nwhat the page showed:", json.dumps({k: result.get(k) for k in ("run_all", "widgets", "busy")}))
     if result.get("fatal"):
         pytest.fail(f"browser session failed: {result['fatal']}\npage: {json.dumps(result.get('page'))[:3000]}\n"
                     "console:\n" + "\n".join(result.get("console", [])) + "\nserver log:\n"
@@ -183,3 +197,24 @@ def test_a_button_click_writes_into_an_output_widget(page):
     assert "button clicked" not in before["output"]
     assert any("button clicked" in text for text in after["in_output_widgets"])
     assert after["output"].count("button clicked") == 1
+
+
+@pytest.mark.timeout(600)
+def test_slider_observer_runs_while_a_cell_sleeps(page):
+    slider = page["busy"]["slider"]
+    # The label changed while the cell was still inside time.sleep(5).
+    assert "sleeping" in slider["sleeping_cell"]["output"], slider
+    assert "sleep over" not in slider["sleeping_cell"]["output"], slider
+    print("label updated", slider["label_after_ms"], "ms after the slider moved")
+
+
+@pytest.mark.timeout(600)
+def test_subshell_console_reads_a_variable_while_the_notebook_is_busy(page):
+    result = page["busy"]["console"]
+    assert result["subshell_id"]
+    assert "sleeping again" in result["busy_cell"]["output"], result
+    assert "second sleep over" not in result["busy_cell"]["output"], result
+    print("subshell console answered in", result["answer_after_ms"], "ms")
+    # Then the notebook's cells ended normally.
+    cells = page["busy"]["cells"]
+    assert "sleep over" in cells[1]["output"] and "second sleep over" in cells[2]["output"]

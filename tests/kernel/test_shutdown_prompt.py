@@ -18,6 +18,8 @@ from kernel_harness import KERNEL_NAME, execute, require_kernelspec, wait_until_
 RUNNING = {
     "awaited sleep": "import asyncio\nawait asyncio.sleep(100)",
     "busy loop": "while True:\n    pass",
+    # Blocked in a system call: no bytecode runs until it is interrupted.
+    "synchronous sleep": "import time\ntime.sleep(100)",
 }
 
 
@@ -89,8 +91,7 @@ def gone(pid):
         return True
 
 
-@pytest.mark.parametrize("code", ["import time\ntime.sleep(100)", *RUNNING.values()],
-                         ids=["sleep", *RUNNING.keys()])
+@pytest.mark.parametrize("code", RUNNING.values(), ids=RUNNING.keys())
 def test_kernel_stops_its_cell_and_exits_when_its_parent_dies(tmp_path, code):
     require_kernelspec()
     script = tmp_path / "parent.py"

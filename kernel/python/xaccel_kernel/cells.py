@@ -46,13 +46,21 @@ def murmur2_32(data: bytes, seed: int) -> int:
     return h
 
 
+try:
+    # The same function in C++ (kernel/core/murmur_hash.hpp): every executed
+    # cell is hashed, and this Python version costs about 0.7 us per byte.
+    from _xaccel import murmur2_32 as _hash
+except ImportError:  # outside the kernel (tests of this module)
+    _hash = murmur2_32
+
+
 def cell_directory() -> str:
     """Where cell files live: one private directory per kernel process."""
     return os.path.join(tempfile.gettempdir(), f"xaccel_{os.getpid()}")
 
 
 def cell_file_name(code: str) -> str:
-    return os.path.join(cell_directory(), f"{murmur2_32(code.encode('utf-8'), HASH_SEED)}{FILE_SUFFIX}")
+    return os.path.join(cell_directory(), f"{_hash(code.encode('utf-8'), HASH_SEED)}{FILE_SUFFIX}")
 
 
 class CellCompiler(CachingCompiler):

@@ -17,6 +17,9 @@ if IN_BROWSER:
     from . import websource
 
     websource.install()  # stdlib sources for tracebacks and inspect, fetched on demand
+    from . import webrun
+
+    webrun.install()  # asyncio.run(): a clear error that names `await`
 else:
     from . import loop as kernel_loop
 # ---------------------------------------------------------------------------
@@ -72,6 +75,11 @@ class Engine:
             self.shell.loop_runner = self._run_awaiting_cell
         self.shell.autoawait = True
         self.loop.on_interrupt = lambda: setattr(self.shell, "interrupted", True)
+        if IN_BROWSER:
+            from . import webinterrupt, webpip
+
+            webinterrupt.install(self.loop.on_interrupt)
+            webpip.register(self.shell)
         self.tasks = TaskErrorReporter(self.shell)
         self.loop.set_task_factory(self.tasks.task_factory)
         self.loop.set_exception_handler(self._loop_exception)
@@ -82,6 +90,11 @@ class Engine:
         self.comm_manager = comms.install()
         self.shell.kernel = Kernel(self.shell, self.comm_manager)
         self._preload_accel()
+        # `xaccel`: the kernel's helpers for users (user_api.py).
+        from . import user_api
+
+        sys.modules.setdefault("xaccel", user_api)
+        self.shell.user_ns["xaccel"] = self.shell.user_ns_hidden["xaccel"] = user_api
         # Context variables of the cells, kept from request to request.
         self.context = KernelContext()
         _engine = self
@@ -118,6 +131,15 @@ class Engine:
         """A shell request was handled: its output leaves before its idle."""
         self._flush_streams()
         self.context.save()
+
+    def enter_beside_cell(self, parent):
+        """A request is handled while a cell awaits: it is the parent of its
+        own output; the cell's context is left as it is."""
+        return parents.enter(parent)
+
+    def leave_beside_cell(self, entered):
+        self._flush_streams()
+        parents.leave(entered)
 
     def _run_awaiting_cell(self, coro):
         return self.context.run_awaiting_cell(self.loop, coro, self.loop.drive)
@@ -205,7 +227,10 @@ class Engine:
 
         # Its context is kept for the next cells (see cell_context.py).
         cell_context = contextvars.copy_context()
-        task = self.loop.create_task(run_cell(), context=cell_context)
+        from . import webinterrupt
+
+        task = self.loop.create_task(webinterrupt.armed(run_cell()), context=cell_context)
+        webinterrupt.cell_task(task)
         task.add_done_callback(finished)
         return True
 
@@ -311,6 +336,10 @@ class Engine:
 
     def shutdown(self, restart):
         """Cancel the tasks, let them finish cancelling, save history."""
+        if not IN_BROWSER:
+            from . import subshells
+
+            subshells.stop_all()
         loop = self.loop
         tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
         for task in tasks:

@@ -40,6 +40,9 @@ class FdCapture:
         # readers (this thread and a Python-level write) keep their order.
         self._lock = threading.RLock()
         self._draining = False
+        # Used under _lock only (a poll object allows one caller at a time).
+        self._has_data = select.poll()
+        self._has_data.register(read_end, select.POLLIN)
         self._stop_read, self._stop_write = os.pipe()
         self._thread = threading.Thread(target=self._run, name=f"xaccel-fd{fd}-reader", daemon=True)
         # The kernel's own thread: a debugger never traces nor pauses it, so
@@ -52,6 +55,11 @@ class FdCapture:
         """Move what the pipe holds now into the stream."""
         with self._lock:
             if self._draining:  # the stream's write below calls back here
+                return
+            # Every print drains both pipes, which are nearly always empty: a
+            # zero-timeout poll costs ~1 us, a read failing with
+            # BlockingIOError ~8 us (1000 prints: ~30 ms).
+            if not self._has_data.poll(0):
                 return
             self._draining = True
             try:

@@ -129,6 +129,16 @@ def _claim(get_header):
     return sent is not None and sent <= at
 
 
+def _arm(flag):
+    """In the browser, a cell's own code may be stopped through the page's shared
+    signal word (webinterrupt.py) only while it runs. Returns the previous setting."""
+    if sys.platform == "emscripten":
+        from . import webinterrupt
+
+        return webinterrupt.arm(flag)
+    return False
+
+
 class cell:
     """Context of a running cell: `with cell(get_header) as stop_at_once:`,
     where `get_header()` returns the header of the cell's execute_request."""
@@ -140,10 +150,12 @@ class cell:
         install()
         stop = _claim(self._get_header)
         _state.in_user_code = True
+        _arm(True)
         return stop
 
     def __exit__(self, *exc):
         _state.in_user_code = False
+        _arm(False)
         return False
 
 
@@ -153,7 +165,9 @@ class user_code:
     def __enter__(self):
         self._outer = _state.in_user_code
         _state.in_user_code = True
+        self._outer_armed = _arm(True)
 
     def __exit__(self, *exc):
         _state.in_user_code = self._outer
+        _arm(self._outer_armed)
         return False

@@ -68,7 +68,9 @@ class KernelEventLoop(asyncio.SelectorEventLoop):
             _xaccel.dispatch(accept_shell)
 
     def drive(self, awaitable):
-        """Run the loop until `awaitable` is done, serving control messages.
+        """Run the loop until `awaitable` is done, serving control messages,
+        and, while a cell runs, the shell requests answered beside it (comms,
+        completion, ...; kernel/core/beside_cell.hpp): executes queue up.
 
         An interrupt (SIGINT or interrupt_request) cancels it; KeyboardInterrupt
         is then raised here once it has finished cancelling.
@@ -77,7 +79,7 @@ class KernelEventLoop(asyncio.SelectorEventLoop):
         interrupted = False
         while not future.done():
             try:
-                self.step(accept_shell=False)
+                self.step(accept_shell=_xaccel.cell_running())
             except KeyboardInterrupt:
                 interrupted = True
                 if self.on_interrupt is not None:

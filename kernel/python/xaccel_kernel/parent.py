@@ -33,3 +33,18 @@ def get_parent():
 def header():
     """The header of get_parent(), or None before the first request."""
     return get_parent().get("header") or None
+
+
+def enter(message):
+    """Make `message` the parent for a while (a request handled while a cell
+    awaits); leave() with the returned value puts the cell's back."""
+    global _latest
+    state = (_parent.set(message), _latest)
+    _latest = message
+    return state
+
+
+def leave(state):
+    global _latest
+    token, _latest = state
+    _parent.reset(token)

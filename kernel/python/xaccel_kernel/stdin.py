@@ -12,6 +12,13 @@ class StdinBridge:
             from IPython.core.error import StdinNotImplementedError
 
             raise StdinNotImplementedError("input() is not available: the front end does not support stdin")
+        import threading
+
+        if getattr(threading.current_thread(), "xaccel_subshell", None) is not None:
+            from IPython.core.error import StdinNotImplementedError
+
+            # One stdin channel, answered by the main shell (as ipykernel).
+            raise StdinNotImplementedError("input() is not available in a subshell")
         import sys
 
         sys.stdout.flush()

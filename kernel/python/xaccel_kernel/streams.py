@@ -2,8 +2,8 @@
 
 Writes are buffered and published at most once per flush interval while code
 runs, and at once when a cell ends or other output must keep its order. A
-write from another thread is handed to the loop thread, which alone talks to
-the core, and is published on the same interval.
+write from another thread is handed to the loop thread, and is published on
+the same interval; a kernel subshell's thread publishes on its own loop.
 
 Each write belongs to the request of the context it is made in (see
 parent.py): text of a background task keeps the cell that created the task as
@@ -70,7 +70,9 @@ class OutStream(io.TextIOBase):
             return 0
         self._drain_fds()  # what went to fds 1 and 2 before this write comes first
         on_loop_thread = threading.get_ident() == self._loop_thread_id
-        if on_loop_thread and self.partner is not None and self.partner._segments:
+        own_loop = None if on_loop_thread else _subshell_loop()
+        publishes_here = on_loop_thread or own_loop is not None
+        if publishes_here and self.partner is not None and self.partner._segments:
             # stdout and stderr share one timeline in the client.
             self.partner.flush()
         header = parents.header()
@@ -86,11 +88,12 @@ class OutStream(io.TextIOBase):
             overdue = now - self._first_write >= FLUSH_INTERVAL
             schedule = not self._flush_scheduled
             self._flush_scheduled = True
-        if on_loop_thread:
+        if publishes_here:
             if overdue:
                 self.flush()
             elif schedule:
-                self._schedule_later(FLUSH_INTERVAL, self._scheduled_flush)
+                schedule_later = self._schedule_later if on_loop_thread else own_loop.call_later
+                schedule_later(FLUSH_INTERVAL, self._scheduled_flush)
         elif schedule:
             # Output of other threads is batched on the same interval.
             self._schedule_threadsafe(self._schedule_later, FLUSH_INTERVAL, self._scheduled_flush)
@@ -114,7 +117,7 @@ class OutStream(io.TextIOBase):
         self.flush()
 
     def flush(self):
-        if threading.get_ident() != self._loop_thread_id:
+        if threading.get_ident() != self._loop_thread_id and _subshell_loop() is None:
             self._schedule_threadsafe(self.flush)
             return
         if self.capture is not None:
@@ -133,6 +136,13 @@ class OutStream(io.TextIOBase):
             self._first_sequence = None
         for header, parts in segments:
             _xaccel.publish("stream", {"name": self.name, "text": "".join(parts)}, None, None, header)
+
+
+def _subshell_loop():
+    """The event loop of the calling thread if it is a kernel subshell's
+    (subshells.py): it publishes its text itself, since the loop thread may
+    be busy for long."""
+    return getattr(threading.current_thread(), "xaccel_subshell_loop", None)
 
 
 def make_streams(loop):

@@ -66,10 +66,9 @@ class WebLoop(base_events.BaseEventLoop):
         )
 
     def run_until_complete(self, future):
-        raise RuntimeError(
-            "The browser cannot block: use `await` at the top level of a cell "
-            "instead of run_until_complete()/asyncio.run()."
-        )
+        from .webrun import run_sync
+
+        return run_sync(future, "loop.run_until_complete()")
 
     # ---- scheduling through JavaScript ----------------------------------
 

@@ -1,0 +1,54 @@
+// The headless browser of every browser test: Debian's chromium, driven by
+// playwright-core (npm, installed in lite/tests by `./dev test`).
+// Requiring this module exits with status 2 and names what is missing, so that
+// the pytest side can fail with that message instead of a stack trace.
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+
+const CHROMIUM = process.env.XACCEL_CHROMIUM || "/usr/bin/chromium";
+let chromium;
+try {
+  ({ chromium } = require(path.join(__dirname, "node_modules", "playwright-core")));
+} catch (e) {
+  console.error("MISSING: npm package playwright-core (run: npm ci --prefix lite/tests)");
+  process.exit(2);
+}
+if (!fs.existsSync(CHROMIUM)) {
+  console.error(`MISSING: ${CHROMIUM} (apt-get install chromium)`);
+  process.exit(2);
+}
+
+// A headless Chromium with a fresh profile (the caller removes `profile`).
+async function launchSite() {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "xaccel-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  return { context, profile };
+}
+
+// Appends to `list` every request of the context to an origin other than base's.
+function recordOtherOrigins(context, base, list) {
+  const origin = new URL(base).origin;
+  context.on("request", (r) => {
+    const u = r.url();
+    if (/^(data|blob|about|chrome|chrome-extension):/.test(u)) return;
+    try {
+      if (new URL(u).origin !== origin) list.push(u);
+    } catch (e) {
+      list.push(u);
+    }
+  });
+}
+
+// Appends the page's console messages (at most 200) and uncaught errors to `list`.
+function recordConsole(page, list) {
+  page.on("console", (m) => { if (list.length < 200) list.push(`[${m.type()}] ${m.text()}`.slice(0, 500)); });
+  page.on("pageerror", (e) => list.push(`[pageerror] ${e}`.slice(0, 500)));
+}
+
+module.exports = { chromium, CHROMIUM, launchSite, recordOtherOrigins, recordConsole };
