@@ -7,12 +7,19 @@
 build.ninja names, for every extension module, the objects and static libraries its link
 step uses. This writes to OUT_DIR:
   lib/libnumpy-modules.a    the modules' own objects + numpy_inittab.o
-  lib/<n>-<name>.a          numpy's internal static libraries (npymath, lapack_lite, ...),
+  lib/libnumpy-test-modules.a  the same for the modules only numpy's tests import
+                            (_multiarray_tests, _umath_tests, _simd, ...) + numpy_test_inittab.o
+  lib/<n>-<name>.a          numpy's internal static libraries (npymath, highway, ...),
                             each once
-  link-libs.txt             those archives, one per line, in link order
+  link-libs.txt             the archives numpy itself needs, one per line, in link order
+                            (relative to OUT_DIR, so that the directory can be moved)
+  test-link-libs.txt        the further archives of the test modules
   numpy_inittab.c           xaccel_numpy_append_inittab(): PyImport_AppendInittab for
                             each module under its dotted name
-  modules.txt               dotted module names
+  numpy_test_inittab.c      xaccel_numpy_append_test_inittab(): the same for the test modules
+  modules.txt               dotted module names (test modules after the others)
+The browser kernel links link-libs.txt only; the node runner, which runs numpy's tests,
+links both lists and calls both functions.
 An object of a test module compiled from the same source as an object already taken (same
 global symbols) is left out; any other symbol a module defines that an earlier module or
 a library already defines is renamed in all that module's objects (see rename_symbols); or two modules with
@@ -149,12 +156,12 @@ static PyObject *init_in_package(const char *name, PyObject *(*init)(void))
 """
 
 
-def write_inittab(path, modules):
+def write_inittab(path, function, modules):
     lines = [INITTAB_HEAD]
     for i, (name, init) in enumerate(modules):
         lines.append(f"PyMODINIT_FUNC {init}(void);\n")
         lines.append(f'static PyObject *init_{i}(void) {{ return init_in_package("{name}", {init}); }}\n')
-    lines.append("\nint xaccel_numpy_append_inittab(void)\n{\n")
+    lines.append(f"\nint {function}(void)\n{{\n")
     for i, (name, _) in enumerate(modules):
         lines.append(f'    if (PyImport_AppendInittab("{name}", init_{i}) != 0) return -1;\n')
     lines.append("    return 0;\n}\n")
@@ -177,7 +184,8 @@ def main():
     steps = link_steps(a.build_dir, a.ext_suffix)
     if not steps:
         sys.exit(f"no extension module link steps found in {a.build_dir}/build.ninja")
-    modules, objects, libs, owner, inits, shared, renamed = [], [], [], {}, {}, 0, 0
+    modules, objects, libs, owner, inits, shared, renamed = [], {}, [], {}, {}, 0, 0
+    lib_users = {}  # internal library -> modules linking it
 
     def test_module(name):
         return name.endswith("_tests") or name.endswith("._simd")
@@ -196,6 +204,8 @@ def main():
         objs = [os.path.join(a.build_dir, p) for p in steps[output] if p.endswith(".o")]
         for p in steps[output]:
             lib = os.path.join(a.build_dir, p)
+            if p.endswith(".a"):
+                lib_users.setdefault(lib, []).append(name)
             if p.endswith(".a") and lib not in libs:
                 libs.append(lib)
                 for sym in archive_globals(a.nm, lib):
@@ -227,20 +237,25 @@ def main():
                 if sym in owner:
                     sys.exit(f"global symbol {sym} of {name} ({obj}) still clashes with {owner[sym]}")
                 owner[sym] = (name, obj)
-            objects.append(obj)
+            objects.setdefault(name, []).append(obj)
         modules.append((name, init))
 
     libdir = os.path.join(a.out_dir, "lib")
     os.makedirs(libdir, exist_ok=True)
-    write_inittab(os.path.join(a.out_dir, "numpy_inittab.c"), modules)
-    inittab_o = os.path.join(a.out_dir, "numpy_inittab.o")
-    subprocess.run([a.cc, "-O2", "-fPIC", "-I", a.include, "-c", os.path.join(a.out_dir, "numpy_inittab.c"), "-o", inittab_o],
-                   check=True)
-    archive = os.path.join(libdir, "libnumpy-modules.a")
-    if os.path.exists(archive):
-        os.remove(archive)
-    subprocess.run([a.ar, "qcs", archive, inittab_o, *objects], check=True)
-    link_libs = [archive]
+    groups = {False: [m for m in modules if not test_module(m[0])], True: [m for m in modules if test_module(m[0])]}
+    link_libs = {False: [], True: []}
+    for tests, stem, function in ((False, "numpy_inittab", "xaccel_numpy_append_inittab"),
+                                  (True, "numpy_test_inittab", "xaccel_numpy_append_test_inittab")):
+        write_inittab(os.path.join(a.out_dir, stem + ".c"), function, groups[tests])
+        inittab_o = os.path.join(a.out_dir, stem + ".o")
+        subprocess.run([a.cc, "-O2", "-fPIC", "-I", a.include, "-c", os.path.join(a.out_dir, stem + ".c"), "-o", inittab_o],
+                       check=True)
+        archive = os.path.join(libdir, "libnumpy-test-modules.a" if tests else "libnumpy-modules.a")
+        if os.path.exists(archive):
+            os.remove(archive)
+        subprocess.run([a.ar, "qcs", archive, inittab_o, *(o for n, _ in groups[tests] for o in objects.get(n, []))],
+                       check=True)
+        link_libs[tests].append(archive)
     for i, lib in enumerate(libs):
         dest = os.path.join(libdir, f"{i:02d}-{os.path.basename(lib)}")
         if os.path.exists(dest):
@@ -254,14 +269,15 @@ def main():
                            check=True)
         else:
             shutil.copyfile(lib, dest)
-        link_libs.append(dest)
-    with open(os.path.join(a.out_dir, "link-libs.txt"), "w", encoding="utf-8") as f:
-        f.write("".join(p + "\n" for p in link_libs))
+        link_libs[all(test_module(n) for n in lib_users[lib])].append(dest)
+    for tests, listing in ((False, "link-libs.txt"), (True, "test-link-libs.txt")):
+        with open(os.path.join(a.out_dir, listing), "w", encoding="utf-8") as f:
+            f.write("".join(os.path.relpath(p, a.out_dir) + "\n" for p in link_libs[tests]))
     with open(os.path.join(a.out_dir, "modules.txt"), "w", encoding="utf-8") as f:
-        f.write("".join(n + "\n" for n, _ in modules))
-    print(f"{len(modules)} modules, {len(objects)} objects ({shared} left out as already linked, "
-          f"{renamed} symbols renamed), "
-          f"{len(libs)} internal libraries")
+        f.write("".join(n + "\n" for n, _ in groups[False] + groups[True]))
+    print(f"{len(modules)} modules ({len(groups[True])} only for numpy's tests), "
+          f"{sum(map(len, objects.values()))} objects ({shared} left out as already linked, "
+          f"{renamed} symbols renamed), {len(libs)} internal libraries")
 
 
 if __name__ == "__main__":

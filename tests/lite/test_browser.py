@@ -265,6 +265,18 @@ def test_numpy_random_with_seed(session):
     assert normals == [0.0012301533574825742, 0.2987455375084699]
 
 
+def test_numpy_test_modules_are_left_out(session):
+    """numpy's own test extension modules are linked into the node runner only."""
+    builtin, found = eval(result_text(cell(session, "numpy_test_modules")))
+    assert builtin == [
+        "numpy._core._multiarray_umath", "numpy.fft._pocketfft_umath", "numpy.linalg._umath_linalg",
+        "numpy.linalg.lapack_lite", "numpy.random._bounded_integers", "numpy.random._common",
+        "numpy.random._generator", "numpy.random._mt19937", "numpy.random._pcg64", "numpy.random._philox",
+        "numpy.random._sfc64", "numpy.random.bit_generator", "numpy.random.mtrand",
+    ]
+    assert found == []
+
+
 def test_accel_sum_f64_takes_numpy_arrays(session):
     small, large = eval(result_text(cell(session, "numpy_sum_f64")))
     assert small == 499500.0

@@ -80,6 +80,9 @@ def test_numpy_imports_with_builtin_extension_modules():
         import pickle
         a = np.arange(6.0).reshape(2, 3)
         print((pickle.loads(pickle.dumps(a)) == a).all())
+        # the modules only numpy's tests use: linked here (not in the browser kernel)
+        from numpy._core import _umath_tests, _multiarray_tests, _rational_tests
+        print(_umath_tests.__spec__.origin, _rational_tests.rational(1, 2) + _rational_tests.rational(1, 3))
     """)
     proc = python_node("-c", code, timeout=120)
     assert proc.returncode == 0, describe(proc)
@@ -90,6 +93,7 @@ def test_numpy_imports_with_builtin_extension_modules():
         "[(10+0j), (-2+2j), (-2+0j), (-2-2j)]",
         "[89, 773, 654, 438, 433]",
         "True",
+        "built-in 5/6",
     ], describe(proc)
 
 
