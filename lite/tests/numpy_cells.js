@@ -1,8 +1,12 @@
-// numpy cells for browser_test.js (run after its own cells, in the same kernel): the
-// first import fetches numpy's Python files; then linalg, fft, random with a seed, the
-// test-only modules left out, and accel.sum_f64 on numpy arrays. tests/lite/test_browser.py checks the results against values computed
+// numpy cells for browser_test.js (run after its own cells, in the same kernel): numpy's
+// metadata and %pip before the first import, which fetches numpy's Python files; then
+// linalg, fft, random with a seed, the test-only modules left out, and accel.sum_f64 on
+// numpy arrays. tests/lite/test_browser.py checks the results against values computed
 // natively.
 module.exports = {
+  // numpy's metadata is staged with the kernel: installed before its files are fetched
+  numpy_metadata: "import importlib.metadata, sys\n(importlib.metadata.version('numpy'), 'numpy' in sys.modules)",
+  numpy_pip: "%pip install numpy",
   numpy_import: "import time\nt0 = time.monotonic()\nimport numpy as np\nprint(np.__version__, f'{time.monotonic() - t0:.3f}')",
   numpy_linalg: "x = np.linalg.solve(np.array([[3.0, 1.0], [1.0, 2.0]]), np.array([9.0, 8.0]))\n"
     + "(x.tolist(), round(float(np.linalg.det(np.array([[1.0, 2.0], [3.0, 4.0]]))), 9), "

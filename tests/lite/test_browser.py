@@ -238,6 +238,14 @@ def test_comm_message_is_answered_while_a_cell_awaits(session):
 # computed with native numpy; PCG64 streams are the same on every platform.
 
 
+def test_numpy_counts_as_installed_before_its_first_import(session):
+    """numpy's dist-info is staged with the kernel, its files come with the first import."""
+    assert eval(result_text(cell(session, "numpy_metadata"))) == ("2.2.6", False)
+    c = cell(session, "numpy_pip")
+    assert c["reply"]["status"] == "ok", c
+    assert "Requirement already satisfied: numpy (2.2.6)" in stdout(c), c
+
+
 def test_numpy_import_loads_lazily(session):
     c = cell(session, "numpy_import")
     assert c["reply"]["status"] == "ok", c
