@@ -6,6 +6,7 @@
 
 #include "beside_cell.hpp"
 #include "json_python.hpp"
+#include "python_message.hpp"
 #include "send_time.hpp"
 
 namespace xaccel
@@ -69,25 +70,6 @@ namespace xaccel
             bool& m_flag;
             execution_observer* m_observer;
         };
-
-        // A request as Python sees it (ipykernel's message dict).
-        py::dict python_message(const message& request)
-        {
-            py::dict msg;
-            msg["header"] = to_python(request.header);
-            msg["parent_header"] = to_python(request.parent_header);
-            msg["metadata"] = to_python(request.metadata);
-            msg["content"] = to_python(request.content);
-            msg["msg_id"] = request.header.value("msg_id", std::string());
-            msg["msg_type"] = request.msg_type();
-            py::list buffers;
-            for (const auto& b : request.buffers)
-            {
-                buffers.append(py::memoryview(py::bytes(b)));
-            }
-            msg["buffers"] = buffers;
-            return msg;
-        }
 
         std::string reply_type_for(const std::string& request_type)
         {

@@ -5,6 +5,7 @@
 
 #include "../core/json_python.hpp"
 #include "../core/kernel_core.hpp"
+#include "../core/python_message.hpp"
 #include "shell_channel.hpp"
 #include "subshell_registry.hpp"
 
@@ -26,19 +27,7 @@ namespace
     // routing identities its reply needs.
     py::dict python_request(const xaccel::message& request)
     {
-        py::dict msg;
-        msg["header"] = xaccel::to_python(request.header);
-        msg["parent_header"] = xaccel::to_python(request.parent_header);
-        msg["metadata"] = xaccel::to_python(request.metadata);
-        msg["content"] = xaccel::to_python(request.content);
-        msg["msg_id"] = request.header.value("msg_id", std::string());
-        msg["msg_type"] = request.msg_type();
-        py::list buffers;
-        for (const auto& b : request.buffers)
-        {
-            buffers.append(py::memoryview(py::bytes(b)));
-        }
-        msg["buffers"] = buffers;
+        py::dict msg = xaccel::python_message(request);
         py::list identities;
         for (const auto& id : request.identities)
         {

@@ -5,9 +5,8 @@
 // second load with a warm cache), runs cells through the notebook's kernel
 // connection and prints one JSON object: {ready_cold_s, ready_warm_s, cells: {...}}.
 // Exits 2 with a message naming what is missing if chromium or playwright-core is.
-const fs = require("fs");
 
-const { launchSite, recordConsole, recordOtherOrigins } = require("./chromium");
+const { runInSite, recordConsole, recordOtherOrigins } = require("./chromium");
 
 const base = process.argv[2].replace(/\/?$/, "/");
 const NOTEBOOK = process.env.XACCEL_TEST_NOTEBOOK || "xaccel-browser-test.ipynb";
@@ -122,44 +121,34 @@ async function runCells(page) {
   }, CELLS);
 }
 
-(async () => {
-  const { context, profile } = await launchSite();
-  const result = { console: [], other_origin_requests: [] };
+const result = { console: [], other_origin_requests: [] };
+runInSite(result, async (context) => {
   // A site built by lite/build loads only from its own origin (lite/site_patch.py).
   recordOtherOrigins(context, base, result.other_origin_requests);
-  try {
-    const url = `${base}lab/index.html?path=${NOTEBOOK}`;
-    let page = await context.newPage();
-    recordConsole(page, result.console);
-    page.on("requestfailed", (r) => result.console.push(`[requestfailed] ${r.url()} ${r.failure() && r.failure().errorText}`.slice(0, 500)));
-    page.on("worker", (w) => w.on("console", (m) => result.console.push(`[worker ${m.type()}] ${m.text()}`.slice(0, 500))));
-    let t0 = Date.now();
-    await page.goto(url, { waitUntil: "domcontentloaded" });
-    result.cold_phases = {};
-    result.ready_cold_s = await waitReady(page, t0, result.cold_phases);
-    result.cells = await runCells(page);
-    await page.close();
-    // Second load: same profile, so the HTTP cache (and the service worker) are warm.
-    page = await context.newPage();
-    t0 = Date.now();
-    await page.goto(url, { waitUntil: "domcontentloaded" });
-    result.warm_phases = {};
-    result.ready_warm_s = await waitReady(page, t0, result.warm_phases);
-    const again = await page.evaluate(async () => {
-      const kernel = Array.from(window.jupyterapp.shell.widgets('main')).find((x) => x.sessionContext).sessionContext.session.kernel;
-      const f = kernel.requestExecute({ code: "1 + 1" });
-      let data = null;
-      f.onIOPub = (m) => { if (m.header.msg_type === "execute_result") data = m.content.data; };
-      await f.done;
-      return data;
-    });
-    result.warm_cell = again;
-    result.warm_first_result_s = (Date.now() - t0) / 1000;
-  } catch (e) {
-    result.fatal = String(e && e.stack || e);
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-  console.log(JSON.stringify(result));
-})();
+  const url = `${base}lab/index.html?path=${NOTEBOOK}`;
+  let page = await context.newPage();
+  recordConsole(page, result.console);
+  page.on("requestfailed", (r) => result.console.push(`[requestfailed] ${r.url()} ${r.failure() && r.failure().errorText}`.slice(0, 500)));
+  let t0 = Date.now();
+  await page.goto(url, { waitUntil: "domcontentloaded" });
+  result.cold_phases = {};
+  result.ready_cold_s = await waitReady(page, t0, result.cold_phases);
+  result.cells = await runCells(page);
+  await page.close();
+  // Second load: same profile, so the HTTP cache (and the service worker) are warm.
+  page = await context.newPage();
+  t0 = Date.now();
+  await page.goto(url, { waitUntil: "domcontentloaded" });
+  result.warm_phases = {};
+  result.ready_warm_s = await waitReady(page, t0, result.warm_phases);
+  const again = await page.evaluate(async () => {
+    const kernel = Array.from(window.jupyterapp.shell.widgets('main')).find((x) => x.sessionContext).sessionContext.session.kernel;
+    const f = kernel.requestExecute({ code: "1 + 1" });
+    let data = null;
+    f.onIOPub = (m) => { if (m.header.msg_type === "execute_result") data = m.content.data; };
+    await f.done;
+    return data;
+  });
+  result.warm_cell = again;
+  result.warm_first_result_s = (Date.now() - t0) / 1000;
+});

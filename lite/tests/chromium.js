@@ -45,10 +45,29 @@ function recordOtherOrigins(context, base, list) {
   });
 }
 
-// Appends the page's console messages (at most 200) and uncaught errors to `list`.
+// Appends the page's and its workers' console messages (at most 200) and
+// uncaught errors to `list`.
 function recordConsole(page, list) {
-  page.on("console", (m) => { if (list.length < 200) list.push(`[${m.type()}] ${m.text()}`.slice(0, 500)); });
-  page.on("pageerror", (e) => list.push(`[pageerror] ${e}`.slice(0, 500)));
+  const add = (line) => { if (list.length < 200) list.push(line.slice(0, 500)); };
+  page.on("console", (m) => add(`[${m.type()}] ${m.text()}`));
+  page.on("pageerror", (e) => add(`[pageerror] ${e}`));
+  page.on("worker", (w) => w.on("console", (m) => add(`[worker ${m.type()}] ${m.text()}`)));
 }
 
-module.exports = { chromium, CHROMIUM, launchSite, recordOtherOrigins, recordConsole };
+// A driver's whole run: body(context) in a fresh headless Chromium; a thrown
+// error becomes result.fatal (the pytest side reports it); the browser and its
+// profile are always removed; result is printed as one JSON line.
+async function runInSite(result, body) {
+  const { context, profile } = await launchSite();
+  try {
+    await body(context);
+  } catch (e) {
+    result.fatal = String(e && e.stack || e);
+  } finally {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify(result));
+}
+
+module.exports = { chromium, CHROMIUM, launchSite, runInSite, recordOtherOrigins, recordConsole };

@@ -8,9 +8,8 @@
 // time from the interrupt to the reply. Every request to another origin than the
 // site's is recorded. Prints one JSON object. Exits 2 naming what is missing if
 // chromium or playwright-core is.
-const fs = require("fs");
 
-const { launchSite, recordConsole, recordOtherOrigins } = require("./chromium");
+const { runInSite, recordConsole, recordOtherOrigins } = require("./chromium");
 
 const base = process.argv[2].replace(/\/?$/, "/");
 const MODE = process.argv[3] || "isolated";
@@ -124,28 +123,18 @@ async function run(page, cases) {
   }, cases);
 }
 
-(async () => {
-  const { context, profile } = await launchSite();
-  const result = { mode: MODE, console: [], other_origin_requests: [] };
+const result = { mode: MODE, console: [], other_origin_requests: [] };
+runInSite(result, async (context) => {
   // A site built by lite/build loads only from its own origin (lite/site_patch.py).
   recordOtherOrigins(context, base, result.other_origin_requests);
-  try {
-    const page = await context.newPage();
-    recordConsole(page, result.console);
-    page.on("worker", (w) => w.on("console", (m) => result.console.push(`[worker ${m.type()}] ${m.text()}`.slice(0, 500))));
-    await page.goto(`${base}lab/index.html?path=${NOTEBOOK}`, { waitUntil: "domcontentloaded" });
-    await waitReady(page);
-    // the page script hands the signal buffer to the worker once it is ready
-    await page.waitForTimeout(500);
-    const interrupted = MODE === "isolated" ? { ...AWAITED, ...SYNC } : { ...AWAITED, ...NOT_ISOLATED };
-    if (MODE !== "isolated") delete interrupted.busy_in_awaited_cell;
-    const pip = MODE === "isolated" ? PIP : {};
-    Object.assign(result, await run(page, { pip, setup: SETUP, interrupted }));
-  } catch (e) {
-    result.fatal = String(e && e.stack || e);
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-  console.log(JSON.stringify(result));
-})();
+  const page = await context.newPage();
+  recordConsole(page, result.console);
+  await page.goto(`${base}lab/index.html?path=${NOTEBOOK}`, { waitUntil: "domcontentloaded" });
+  await waitReady(page);
+  // the page script hands the signal buffer to the worker once it is ready
+  await page.waitForTimeout(500);
+  const interrupted = MODE === "isolated" ? { ...AWAITED, ...SYNC } : { ...AWAITED, ...NOT_ISOLATED };
+  if (MODE !== "isolated") delete interrupted.busy_in_awaited_cell;
+  const pip = MODE === "isolated" ? PIP : {};
+  Object.assign(result, await run(page, { pip, setup: SETUP, interrupted }));
+});

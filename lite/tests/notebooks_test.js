@@ -10,9 +10,8 @@
 // in cells. Prints one JSON object: {notebooks: {path: {cells: [...]}}, stop_on_error,
 // asyncio_run}.
 // Exits 2 with a message naming what is missing if chromium or playwright-core is.
-const fs = require("fs");
 
-const { launchSite } = require("./chromium");
+const { runInSite } = require("./chromium");
 
 const base = process.argv[2].replace(/\/?$/, "/");
 const notebooks = process.argv.slice(3);
@@ -157,25 +156,16 @@ async function asyncioRun(context, result) {
   return { jspi, run_all, cells };
 }
 
-(async () => {
-  const { context, profile } = await launchSite();
-  const result = { console: [], notebooks: {} };
-  try {
-    for (const nbPath of notebooks) {
-      const t0 = Date.now();
-      const page = await openNotebook(context, result, nbPath);
-      const n = await codeCellCount(page, nbPath);
-      const replies = await runAndWait(page, nbPath, "notebook:run-all-cells", n);
-      result.notebooks[nbPath] = { replies, cells: await cellReport(page, nbPath), seconds: (Date.now() - t0) / 1000 };
-      await page.close();
-    }
-    result.stop_on_error = await stopOnError(context, result);
-    result.asyncio_run = await asyncioRun(context, result);
-  } catch (e) {
-    result.fatal = String(e && e.stack || e);
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+const result = { console: [], notebooks: {} };
+runInSite(result, async (context) => {
+  for (const nbPath of notebooks) {
+    const t0 = Date.now();
+    const page = await openNotebook(context, result, nbPath);
+    const n = await codeCellCount(page, nbPath);
+    const replies = await runAndWait(page, nbPath, "notebook:run-all-cells", n);
+    result.notebooks[nbPath] = { replies, cells: await cellReport(page, nbPath), seconds: (Date.now() - t0) / 1000 };
+    await page.close();
   }
-  console.log(JSON.stringify(result));
-})();
+  result.stop_on_error = await stopOnError(context, result);
+  result.asyncio_run = await asyncioRun(context, result);
+});

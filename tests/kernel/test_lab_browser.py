@@ -8,23 +8,13 @@ tests/kernel/lab_browser.js drives the page with playwright-core (installed by
 makes the test FAIL with its name."""
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
 from kernel_harness import KERNEL_NAME, require_kernelspec
-
-ROOT = Path(__file__).resolve().parents[2]
-PLAYWRIGHT = ROOT / "lite" / "tests" / "node_modules"
-CHROMIUM = Path(os.environ.get("XACCEL_CHROMIUM", "/usr/bin/chromium"))
+from lab_server import jupyter_lab, require_browser_tools, run_driver
 
 
 def _notebook(cells):
@@ -72,87 +62,23 @@ BUSY = [
     "print('sleeping again', flush=True)\ntime.sleep(10)\nprint('second sleep over')",
 ]
 
-# JupyterLab settings that keep it from asking about news or updates.
-SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-            {"fetchNews": "false", "checkForUpdates": False}}
-
-
-def _missing():
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (apt-get install chromium)")
-    if shutil.which("node") is None:
-        missing.append("node (apt-get install nodejs)")
-    if not (PLAYWRIGHT / "playwright-core" / "package.json").is_file():
-        missing.append("npm package playwright-core (npm ci --prefix lite/tests)")
-    return missing
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    missing = _missing()
-    if missing:
-        pytest.fail("the JupyterLab browser test needs: " + "; ".join(missing), pytrace=False)
+    require_browser_tools("the JupyterLab browser test")
     require_kernelspec()
     root = tmp_path_factory.mktemp("lab-root")
     (root / "run_all.ipynb").write_text(json.dumps(_notebook(RUN_ALL)))
     (root / "widgets.ipynb").write_text(json.dumps(_notebook(WIDGETS)))
     (root / "busy.ipynb").write_text(json.dumps(_notebook(BUSY)))
     state = tmp_path_factory.mktemp("lab-state")
-    for name, values in SETTINGS.items():
-        path = state / "settings" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-    port, token = _free_port(), uuid.uuid4().hex
-    log = open(state / "server.log", "w")
-    server = subprocess.Popen(
-        [str(Path(sys.prefix) / "bin" / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
-         "--LabApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={state / 'settings'}",
-         f"--LabApp.workspaces_dir={state / 'workspaces'}",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=root)
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}api/status?token={token}", timeout=10).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail(f"JupyterLab did not start:\n{(state / 'server.log').read_text()[-3000:]}")
-                time.sleep(0.2)
-        yield base, token, state / "server.log"
-    finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
-        log.close()
+    with jupyter_lab(root, state) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def page(lab):
     base, token, server_log = lab
-    env = dict(os.environ, NODE_PATH=str(PLAYWRIGHT))
-    proc = subprocess.run(["node", str(Path(__file__).with_name("lab_browser.js")), base, token],
-                          capture_output=True, text=True, timeout=400, env=env)
-    if proc.returncode == 2:
-        pytest.fail(proc.stderr.strip(), pytrace=False)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        pytest.fail(f"lab_browser.js printed no result (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n"
-                    f"{proc.stderr[-2000:]}")
-    result = json.loads(lines[-1])
+    result = run_driver(Path(__file__).with_name("lab_browser.js"), base, token, timeout=400)
     print("\nwhat the page showed:", json.dumps({k: result.get(k) for k in ("run_all", "widgets", "busy")}))
     if result.get("fatal"):
         pytest.fail(f"browser session failed: {result['fatal']}\npage: {json.dumps(result.get('page'))[:3000]}\n"

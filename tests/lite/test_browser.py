@@ -9,22 +9,10 @@ the name of what is missing (never skip).
 """
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-from site_server import missing_tools
-
-REPO = Path(__file__).resolve().parents[2]
-LITE = REPO / "lite"
-TESTS_JS = LITE / "tests"
-OUTPUT = LITE / "_output"
-BUILD_SITE = os.environ.get("XACCEL_LITE_NO_BUILD") != "1"
+from site_server import BUILD_SITE, build_site, run_js, serve
 
 # The first test also runs the module's fixtures: the browser session (up to 400 s) and,
 # unless XACCEL_LITE_NO_BUILD=1 (./dev test builds the site in its own stage), lite/build.
@@ -33,41 +21,16 @@ pytestmark = pytest.mark.timeout(3600 if BUILD_SITE else 600)
 
 @pytest.fixture(scope="module")
 def site():
-    missing = missing_tools()
-    if missing:
-        pytest.fail("browser tests need: " + "; ".join(missing))
-    if BUILD_SITE:
-        proc = subprocess.run([str(LITE / "build")], cwd=REPO, capture_output=True, text=True, timeout=3600)
-        if proc.returncode != 0:
-            pytest.fail(f"lite/build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    if not (OUTPUT / "xeus" / "kernels.json").is_file():
-        pytest.fail(f"no JupyterLite site in {OUTPUT}: run lite/build")
-    server = subprocess.Popen([sys.executable, str(LITE / "serve.py"), "--port", "0"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    line = server.stdout.readline()
-    m = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
-    if not m:
-        server.kill()
-        pytest.fail(f"lite/serve did not print its URL: {line!r}")
-    yield m.group(1)
-    server.terminate()
-    server.wait(10)
+    build_site()
+    with serve() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def session(site):
-    proc = subprocess.run(["node", str(TESTS_JS / "browser_test.js"), site], capture_output=True, text=True,
-                          timeout=400, cwd=TESTS_JS)
-    if proc.returncode == 2:
-        pytest.fail(proc.stderr.strip())
-    lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
-    if not lines:
-        pytest.fail(f"browser_test.js printed no result (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
-    result = json.loads(lines[-1])
+    result = run_js("browser_test.js", site)
     report = {k: result.get(k) for k in ("ready_cold_s", "ready_warm_s", "cold_phases", "warm_phases", "warm_first_result_s")}
     print(f"\nbrowser session: {report}")
-    if result.get("fatal"):
-        pytest.fail(f"browser session failed: {result['fatal']}\nconsole:\n" + "\n".join(result.get("console", [])[-40:]))
     return result
 
 

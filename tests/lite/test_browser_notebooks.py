@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import pytest
-
-from test_browser import BUILD_SITE, OUTPUT, TESTS_JS, site  # noqa: F401 - the fixture
+from site_server import BUILD_SITE, OUTPUT, run_js
+from test_browser import site  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.timeout(3600 if BUILD_SITE else 900)
 
@@ -34,17 +33,7 @@ def shipped_notebooks():
 @pytest.fixture(scope="module")
 def run(site):  # noqa: F811 - the imported fixture
     names = shipped_notebooks()
-    proc = subprocess.run(["node", str(TESTS_JS / "notebooks_test.js"), site, *names], capture_output=True,
-                          text=True, timeout=850, cwd=TESTS_JS)
-    if proc.returncode == 2:
-        pytest.fail(proc.stderr.strip())
-    lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
-    if not lines:
-        pytest.fail(f"notebooks_test.js printed no result (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n"
-                    f"{proc.stderr[-2000:]}")
-    result = json.loads(lines[-1])
-    if result.get("fatal"):
-        pytest.fail(f"browser session failed: {result['fatal']}\nconsole:\n" + "\n".join(result["console"][-40:]))
+    result = run_js("notebooks_test.js", site, *names, timeout=850)
     print("\nRun All times (s): " + ", ".join(f"{k} {v['seconds']:.1f}" for k, v in result["notebooks"].items()))
     return result
 

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from test_browser import LITE, TESTS_JS
+from site_server import LITE, TESTS_JS
 
 KERNEL_DIR = LITE / "_prefix" / "xaccel" / "bin"
 
