@@ -46,6 +46,7 @@ const CELLS = {
     + "[asyncio.runners.Runner.close.__code__.co_filename, m.InteractiveShell.run_cell.__code__.co_filename, "
     + "e.Engine.__init__.__code__.co_filename, sys.prefix]",
 };
+Object.assign(CELLS, require("./numpy_cells.js"));
 
 async function waitReady(page, t0, phases) {
   await page.waitForFunction(() => {

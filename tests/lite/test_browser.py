@@ -194,3 +194,63 @@ def test_comm_message_is_answered_while_a_cell_awaits(session):
     assert c["reply"]["status"] == "ok"
     # The echo came while the cell was still awaiting its 3 s sleep.
     assert c["echo"]["at"] < c["cell_done_at"] and c["cell_done_at"] >= 3, c
+
+
+# ---------------------------------------------------------------------------
+# numpy (lite/build-numpy; cells in lite/tests/numpy_cells.js). Expected values were
+# computed with native numpy; PCG64 streams are the same on every platform.
+
+
+def test_numpy_counts_as_installed_before_its_first_import(session):
+    """numpy's dist-info is staged with the kernel, its files come with the first import."""
+    assert eval(result_text(cell(session, "numpy_metadata"))) == ("2.2.6", False)
+    c = cell(session, "numpy_pip")
+    assert c["reply"]["status"] == "ok", c
+    assert "Requirement already satisfied: numpy (2.2.6)" in stdout(c), c
+
+
+def test_numpy_import_loads_lazily(session):
+    c = cell(session, "numpy_import")
+    assert c["reply"]["status"] == "ok", c
+    version, seconds = stdout(c).split()
+    assert version == "2.2.6"
+    print(f"\nfirst `import numpy` in the browser (fetch + unpack + import): {seconds} s")
+
+
+def test_numpy_linalg(session):
+    x, det, eig = eval(result_text(cell(session, "numpy_linalg")))
+    assert x == [2.0, 3.0]
+    assert det == -2.0
+    assert eig == [1.0, 3.0]
+
+
+def test_numpy_fft(session):
+    spectrum, roundtrip = eval(result_text(cell(session, "numpy_fft")))
+    assert spectrum == [10 + 0j, -2 + 2j, -2 + 0j, -2 - 2j]
+    assert roundtrip == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+
+
+def test_numpy_random_with_seed(session):
+    ints, normals = eval(result_text(cell(session, "numpy_random")))
+    assert ints == [89, 773, 654, 438, 433]
+    assert normals == [0.0012301533574825742, 0.2987455375084699]
+
+
+def test_numpy_test_modules_are_left_out(session):
+    """numpy's own test extension modules are linked into the node runner only."""
+    builtin, found = eval(result_text(cell(session, "numpy_test_modules")))
+    assert builtin == [
+        "numpy._core._multiarray_umath", "numpy.fft._pocketfft_umath", "numpy.linalg._umath_linalg",
+        "numpy.linalg.lapack_lite", "numpy.random._bounded_integers", "numpy.random._common",
+        "numpy.random._generator", "numpy.random._mt19937", "numpy.random._pcg64", "numpy.random._philox",
+        "numpy.random._sfc64", "numpy.random.bit_generator", "numpy.random.mtrand",
+    ]
+    assert found == []
+
+
+def test_accel_sum_f64_takes_numpy_arrays(session):
+    small, large = eval(result_text(cell(session, "numpy_sum_f64")))
+    assert small == 499500.0
+    assert large == 1_000_000.0
+    c = cell(session, "numpy_sum_f64_int")
+    assert stdout(c).startswith("TypeError: accel.sum_f64() needs a float64 buffer (format 'd'), got format '"), c

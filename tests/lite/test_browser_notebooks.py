@@ -48,7 +48,7 @@ def _errors(cell):
 
 def test_the_site_ships_the_demo_notebooks(site):  # noqa: F811
     names = shipped_notebooks()
-    for demo in ("accel-tour.ipynb", "async-tour.ipynb", "kernel-tour.ipynb"):
+    for demo in ("accel-tour.ipynb", "async-tour.ipynb", "kernel-tour.ipynb", "numpy-tour.ipynb"):
         assert demo in names, names
 
 
