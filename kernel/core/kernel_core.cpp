@@ -110,13 +110,9 @@ namespace xaccel
         {
             return;
         }
-        // Natively a helper thread may still be importing the engine's
-        // modules (xaccel_kernel/preload.py, started by main.cpp): never
-        // import from two threads at once.
-        py::dict modules = py::module_::import("sys").attr("modules");
-        if (modules.contains("xaccel_kernel.preload"))
+        if (m_before_engine_start)
         {
-            modules["xaccel_kernel.preload"].attr("wait")();
+            m_before_engine_start();
         }
         py::module_ engine_module = py::module_::import("xaccel_kernel.engine");
         m_engine = engine_module.attr("Engine")();

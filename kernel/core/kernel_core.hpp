@@ -5,6 +5,7 @@
 #define XACCEL_CORE_KERNEL_CORE_HPP
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -45,6 +46,9 @@ namespace xaccel
         // so kernel_info is answered before IPython is even imported.
         void start_engine();
         bool engine_started() const noexcept { return static_cast<bool>(m_engine); }
+        // Runs in start_engine() before the engine's modules are imported
+        // (natively: waits for the helper thread that imports them early).
+        void set_before_engine_start(std::function<void()> hook) { m_before_engine_start = std::move(hook); }
 
         // Publishes the 'starting' status, as a new kernel does once.
         void announce_start();
@@ -117,6 +121,7 @@ namespace xaccel
         transport& m_transport;
         std::string m_version;
         py::object m_engine;
+        std::function<void()> m_before_engine_start;
         std::string m_session;
         nl::json m_execution_parent = nl::json::object();
         // Where stdin requests go: the identities of the request being executed.

@@ -140,6 +140,9 @@ int main(int argc, char* argv[])
             // kernel_info is answered (xaccel_kernel/preload.py); started
             // before this thread takes SIGINT, so the helper never does.
             py::module_::import("xaccel_kernel.preload").attr("start")();
+            // Never import from two threads at once: the engine's start waits
+            // for the helper.
+            core.set_before_engine_start([] { py::module_::import("xaccel_kernel.preload").attr("wait")(); });
             xaccel::accept_interrupts_on_this_thread();
             // Announce 'starting' and answer kernel_info at once; IPython loads
             // on the first request that needs it, or as soon as the client is quiet.

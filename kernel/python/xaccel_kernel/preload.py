@@ -5,7 +5,7 @@ a request that needs the engine; importing the engine's modules (asyncio,
 IPython, ...: most of the start-up) would only begin then. A helper thread
 imports them meanwhile, on the other core, while the main thread serves
 kernel_info. Before the engine starts, the main thread waits for the helper
-(`wait()`, called by the core): the two threads never import at the same
+(`wait()`, main.cpp's hook in the core): the two threads never import at the same
 time, so module import locks cannot deadlock. Only imports run here, and
 nothing these modules do when imported depends on the thread.
 
