@@ -30,6 +30,7 @@ Metrics, per kernel:
                  rounds, interleaved with the default client.
   3. 1000 prints `for i in range(1000): print(i)`: time from sending the
                  execute_request to the idle status on iopub for that request, the
+                 kernel's CPU time meanwhile (all its threads, /proc schedstat), the
                  number of stream messages, and a check that the text is complete.
   4. RSS         of the kernel process (plus its children, if any) 1 s after the
                  first kernel_info_reply, psutil; median over the fresh starts.
@@ -471,16 +472,37 @@ def pass_round_kernel_only(client, n):
     return rtt, idle
 
 
-def print_run(client):
+def thread_cpu_ns(pid):
+    """{thread id: on-CPU ns} of a process (/proc/PID/task/*/schedstat: nanosecond
+    resolution, unlike the 10 ms ticks of psutil's cpu_times)."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out[task.name] = int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # a thread that just ended
+    return out
+
+
+def cpu_between(before, after):
+    """CPU ns used between two thread_cpu_ns() readings (threads that ended
+    in between are left out, new ones count in full)."""
+    return sum(ns - before.get(tid, 0) for tid, ns in after.items())
+
+
+def print_run(client, pid=None):
     collected = []
     client.drain_iopub()
+    cpu0 = thread_cpu_ns(pid) if pid else None
     t0 = time.perf_counter_ns()
     msg_id = client.execute(PRINT_CODE)
     t_idle = client.wait_idle(msg_id, collect=collected)
+    cpu1 = thread_cpu_ns(pid) if pid else None
     reply = client.wait_reply(msg_id)
     streams = [m for m in collected if m["msg_type"] == "stream"]
     text = "".join(m["content"]["text"] for m in streams if m["content"]["name"] == "stdout")
-    return {"time_s": (t_idle - t0) / 1e9, "stream_messages": len(streams),
+    return {"time_s": (t_idle - t0) / 1e9, "kernel_cpu_s": cpu_between(cpu0, cpu1) / 1e9 if pid else None,
+            "stream_messages": len(streams),
             "text_complete": text == PRINT_TEXT, "text_len": len(text),
             "reply_status": reply["content"]["status"]}
 
@@ -540,12 +562,13 @@ def measure_running(n_pass, warmup, rounds, n_print, ctx, settle_s):
             for i in range(n_print):
                 for label, (km, client) in running.items():
                     try:
-                        res = print_run(client)
+                        res = print_run(client, kernel_pid(km))
                     except TimeoutError as exc:
                         raise TimeoutError(f"{label}: {exc}") from None
                     out[label]["prints"].append(res)
                 log(f"  prints {i + 1}/{n_print}: " + "  ".join(
                     f"{label} {out[label]['prints'][-1]['time_s'] * 1000:.0f} ms"
+                    f" (CPU {out[label]['prints'][-1]['kernel_cpu_s'] * 1000:.0f} ms)"
                     f"/{out[label]['prints'][-1]['stream_messages']} msgs" for label in running))
         finally:
             gc.enable()
@@ -579,6 +602,7 @@ METRICS = [
     ("pass_rtt_kernel_p99_us", "`pass` round trip, kernel-only client, p99", "us", None, None),
     ("print1000_ms", "1000 print() to idle (median)", "ms",
      "xaccel <= 1.0x ipykernel", lambda r: r["ipykernel"] <= 1.0),
+    ("print1000_cpu_ms", "1000 print(): kernel CPU time (median)", "ms", None, None),
     ("print1000_stream_msgs", "1000 print(): stream messages", "msgs", None, None),
     ("rss_mb", "RSS after start + 1 s (median)", "MB",
      "xaccel <= 1.0x xeus-python", lambda r: r["xeus-python"] <= 1.0),
@@ -608,6 +632,7 @@ def summarise(startups, running):
             "pass_rtt_kernel_p99_us": percentile(krtt, 99),
             "pass_rtt_kernel_min_us": min(krtt),
             "print1000_ms": statistics.median(p["time_s"] for p in prints) * 1000,
+            "print1000_cpu_ms": statistics.median(p["kernel_cpu_s"] for p in prints) * 1000,
             "print1000_stream_msgs": statistics.median(p["stream_messages"] for p in prints),
             "print1000_text_complete": all(p["text_complete"] for p in prints),
             "rss_mb": statistics.median(x["rss_mb"] for x in s["rss"]),
@@ -650,7 +675,7 @@ def plot(summary, ratios, path, load):
 
     keys = ["startup_ms", "startup_fast_ms", "first_result_ms", "pass_rtt_median_us", "pass_rtt_p99_us",
             "pass_to_idle_median_us", "pass_rtt_kernel_median_us", "pass_rtt_kernel_p99_us", "print1000_ms",
-            "rss_mb", "uss_mb", "first_result_default_ms"]
+            "print1000_cpu_ms", "rss_mb", "uss_mb"]
     titles = {k: (t, u) for k, t, u, *_ in METRICS}
     labels = [label for label, _ in KERNELS]
     colors = ["#d62728", "#1f77b4", "#2ca02c"]
