@@ -20,8 +20,17 @@ Metrics, per kernel:
                  iopub messages of that request are drained (up to its idle status,
                  outside the timed region) so the next request starts on a quiet
                  kernel. The time to that idle status is recorded too.
+  2b. pass RTT, kernel-only client: the same round trip with the client's own work
+                 taken out of the timed region. All requests of a round are built and
+                 signed before it (unique msg_ids, so replay protection holds); timed
+                 is only sending the prepared frames and receiving the reply frames,
+                 with a bytes check that the parent header holds the request's msg_id.
+                 The reply is verified and parsed afterwards, and the iopub messages
+                 drained up to idle, outside the timed region. Same kernels, same
+                 rounds, interleaved with the default client.
   3. 1000 prints `for i in range(1000): print(i)`: time from sending the
                  execute_request to the idle status on iopub for that request, the
+                 kernel's CPU time meanwhile (all its threads, /proc schedstat), the
                  number of stream messages, and a check that the text is complete.
   4. RSS         of the kernel process (plus its children, if any) 1 s after the
                  first kernel_info_reply, psutil; median over the fresh starts.
@@ -415,16 +424,85 @@ def pass_round(client, n):
     return rtt, idle
 
 
-def print_run(client):
+DELIMITER = b"<IDS|MSG>"
+
+
+def prebuild_requests(client, n, code="pass"):
+    """n execute_requests, built and signed now: (msg_id bytes, frames)."""
+    requests = []
+    for _ in range(n):
+        msg = client.session.msg("execute_request", {"code": code, "silent": False, "store_history": True,
+                                                     "user_expressions": {}, "allow_stdin": False,
+                                                     "stop_on_error": True})
+        requests.append((msg["header"]["msg_id"].encode(), client.session.serialize(msg)))
+    return requests
+
+
+def pass_round_kernel_only(client, n):
+    """n round trips of `pass` timing the kernel rather than the client: the
+    requests are signed beforehand, the timed region is send + receive of
+    the frames and a bytes check of the parent msg_id; the reply is verified
+    and parsed after the clock stopped. Returns (reply ns list, idle ns list)."""
+    requests = prebuild_requests(client, n)
+    shell = client.shell
+    rtt, idle = [], []
+    shell.rcvtimeo = 30000
+    try:
+        for msg_id, frames in requests:
+            t0 = time.perf_counter_ns()
+            shell.send_multipart(frames)
+            while True:
+                reply = shell.recv_multipart()  # zmq.Again after 30 s
+                t1 = time.perf_counter_ns()
+                i = reply.index(DELIMITER)
+                if msg_id in reply[i + 3]:
+                    break
+            # Outside the timed region: the reply is checked in full.
+            _, parts = client.session.feed_identities(reply)
+            msg = client.session.deserialize(parts)
+            if msg["parent_header"].get("msg_id") != msg_id.decode() or msg["content"]["status"] != "ok":
+                raise RuntimeError(f"bad reply to pass: {msg['parent_header']} {msg['content']}")
+            t2 = client.wait_idle(msg_id.decode())
+            rtt.append(t1 - t0)
+            idle.append(t2 - t0)
+    except zmq.Again:
+        raise TimeoutError("no execute_reply to pass (kernel-only client)") from None
+    finally:
+        shell.rcvtimeo = -1
+    return rtt, idle
+
+
+def thread_cpu_ns(pid):
+    """{thread id: on-CPU ns} of a process (/proc/PID/task/*/schedstat: nanosecond
+    resolution, unlike the 10 ms ticks of psutil's cpu_times)."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out[task.name] = int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # a thread that just ended
+    return out
+
+
+def cpu_between(before, after):
+    """CPU ns used between two thread_cpu_ns() readings (threads that ended
+    in between are left out, new ones count in full)."""
+    return sum(ns - before.get(tid, 0) for tid, ns in after.items())
+
+
+def print_run(client, pid=None):
     collected = []
     client.drain_iopub()
+    cpu0 = thread_cpu_ns(pid) if pid else None
     t0 = time.perf_counter_ns()
     msg_id = client.execute(PRINT_CODE)
     t_idle = client.wait_idle(msg_id, collect=collected)
+    cpu1 = thread_cpu_ns(pid) if pid else None
     reply = client.wait_reply(msg_id)
     streams = [m for m in collected if m["msg_type"] == "stream"]
     text = "".join(m["content"]["text"] for m in streams if m["content"]["name"] == "stdout")
-    return {"time_s": (t_idle - t0) / 1e9, "stream_messages": len(streams),
+    return {"time_s": (t_idle - t0) / 1e9, "kernel_cpu_s": cpu_between(cpu0, cpu1) / 1e9 if pid else None,
+            "stream_messages": len(streams),
             "text_complete": text == PRINT_TEXT, "text_len": len(text),
             "reply_status": reply["content"]["status"]}
 
@@ -453,10 +531,11 @@ def measure_running(n_pass, warmup, rounds, n_print, ctx, settle_s):
         time.sleep(settle_s)
         for label, (km, client) in running.items():
             out[label] = {"rss_long_lived_after_start": rss_of(km), "pass_rtt_ns": [], "pass_idle_ns": [],
-                          "prints": []}
+                          "pass_kernel_rtt_ns": [], "pass_kernel_idle_ns": [], "prints": []}
             client.drain_iopub()
             try:
                 pass_round(client, warmup)  # warm-up
+                pass_round_kernel_only(client, warmup)
                 if os.sched_getscheduler(0) == os.SCHED_OTHER:
                     print_run(client)  # warm-up of the print path (later under --rt)
             except TimeoutError as exc:
@@ -469,9 +548,13 @@ def measure_running(n_pass, warmup, rounds, n_print, ctx, settle_s):
                     rtt, idle = pass_round(client, per_round)
                     out[label]["pass_rtt_ns"] += rtt
                     out[label]["pass_idle_ns"] += idle
+                    rtt, idle = pass_round_kernel_only(client, per_round)
+                    out[label]["pass_kernel_rtt_ns"] += rtt
+                    out[label]["pass_kernel_idle_ns"] += idle
                 log(f"  pass round {r + 1}/{rounds}: " + "  ".join(
-                    f"{label} {statistics.median(out[label]['pass_rtt_ns'][-per_round:]) / 1000:.0f} us"
-                    for label in running))
+                    f"{label} {statistics.median(out[label]['pass_rtt_ns'][-per_round:]) / 1000:.0f}"
+                    f"/{statistics.median(out[label]['pass_kernel_rtt_ns'][-per_round:]) / 1000:.0f} us"
+                    for label in running) + "  (default/kernel-only client)")
             if os.sched_getscheduler(0) != os.SCHED_OTHER:
                 to_normal_scheduling([kernel_pid(km) for km, _ in running.values()])
                 for label, (km, client) in running.items():
@@ -479,12 +562,13 @@ def measure_running(n_pass, warmup, rounds, n_print, ctx, settle_s):
             for i in range(n_print):
                 for label, (km, client) in running.items():
                     try:
-                        res = print_run(client)
+                        res = print_run(client, kernel_pid(km))
                     except TimeoutError as exc:
                         raise TimeoutError(f"{label}: {exc}") from None
                     out[label]["prints"].append(res)
                 log(f"  prints {i + 1}/{n_print}: " + "  ".join(
                     f"{label} {out[label]['prints'][-1]['time_s'] * 1000:.0f} ms"
+                    f" (CPU {out[label]['prints'][-1]['kernel_cpu_s'] * 1000:.0f} ms)"
                     f"/{out[label]['prints'][-1]['stream_messages']} msgs" for label in running))
         finally:
             gc.enable()
@@ -513,8 +597,12 @@ METRICS = [
      "xaccel <= 0.5x xeus-python", lambda r: r["xeus-python"] <= 0.5),
     ("pass_rtt_p99_us", "`pass` round trip, p99", "us", None, None),
     ("pass_to_idle_median_us", "`pass` request to idle status, median", "us", None, None),
+    ("pass_rtt_kernel_median_us", "`pass` round trip, kernel-only client, median", "us",
+     "xaccel <= 0.5x xeus-python", lambda r: r["xeus-python"] <= 0.5),
+    ("pass_rtt_kernel_p99_us", "`pass` round trip, kernel-only client, p99", "us", None, None),
     ("print1000_ms", "1000 print() to idle (median)", "ms",
      "xaccel <= 1.0x ipykernel", lambda r: r["ipykernel"] <= 1.0),
+    ("print1000_cpu_ms", "1000 print(): kernel CPU time (median)", "ms", None, None),
     ("print1000_stream_msgs", "1000 print(): stream messages", "msgs", None, None),
     ("rss_mb", "RSS after start + 1 s (median)", "MB",
      "xaccel <= 1.0x xeus-python", lambda r: r["xeus-python"] <= 1.0),
@@ -527,6 +615,7 @@ def summarise(startups, running):
         s, r = startups[label], running[label]
         rtt = [x / 1000 for x in r["pass_rtt_ns"]]
         idle = [x / 1000 for x in r["pass_idle_ns"]]
+        krtt = [x / 1000 for x in r["pass_kernel_rtt_ns"]]
         prints = r["prints"]
         summary[label] = {
             "startup_ms": statistics.median(s["startup_s"]) * 1000,
@@ -539,7 +628,11 @@ def summarise(startups, running):
             "pass_rtt_p99_us": percentile(rtt, 99),
             "pass_rtt_min_us": min(rtt),
             "pass_to_idle_median_us": statistics.median(idle),
+            "pass_rtt_kernel_median_us": statistics.median(krtt),
+            "pass_rtt_kernel_p99_us": percentile(krtt, 99),
+            "pass_rtt_kernel_min_us": min(krtt),
             "print1000_ms": statistics.median(p["time_s"] for p in prints) * 1000,
+            "print1000_cpu_ms": statistics.median(p["kernel_cpu_s"] for p in prints) * 1000,
             "print1000_stream_msgs": statistics.median(p["stream_messages"] for p in prints),
             "print1000_text_complete": all(p["text_complete"] for p in prints),
             "rss_mb": statistics.median(x["rss_mb"] for x in s["rss"]),
@@ -581,12 +674,13 @@ def plot(summary, ratios, path, load):
     import matplotlib.pyplot as plt
 
     keys = ["startup_ms", "startup_fast_ms", "first_result_ms", "pass_rtt_median_us", "pass_rtt_p99_us",
-            "pass_to_idle_median_us", "print1000_ms", "rss_mb", "uss_mb"]
+            "pass_to_idle_median_us", "pass_rtt_kernel_median_us", "pass_rtt_kernel_p99_us", "print1000_ms",
+            "print1000_cpu_ms", "rss_mb", "uss_mb"]
     titles = {k: (t, u) for k, t, u, *_ in METRICS}
     labels = [label for label, _ in KERNELS]
     colors = ["#d62728", "#1f77b4", "#2ca02c"]
     titles["uss_mb"] = ("USS after start + 1 s (median)", "MB")
-    fig, axes = plt.subplots(3, 3, figsize=(13, 11))
+    fig, axes = plt.subplots(4, 3, figsize=(13, 14))
     for ax, key in zip(axes.flat, keys):
         vals = [summary[l][key] for l in labels]
         bars = ax.bar(labels, vals, color=colors)
@@ -739,6 +833,8 @@ def main():
             "clean_shutdown_fresh_starts": startups[label]["clean_shutdown"],
             "pass_rtt_us": [x / 1000 for x in running[label]["pass_rtt_ns"]],
             "pass_to_idle_us": [x / 1000 for x in running[label]["pass_idle_ns"]],
+            "pass_rtt_kernel_only_client_us": [x / 1000 for x in running[label]["pass_kernel_rtt_ns"]],
+            "pass_to_idle_kernel_only_client_us": [x / 1000 for x in running[label]["pass_kernel_idle_ns"]],
             "print1000": running[label]["prints"],
             "rss_long_lived_after_start": running[label]["rss_long_lived_after_start"],
             "rss_long_lived_after_bench": running[label]["rss_long_lived_after_bench"],

@@ -65,6 +65,60 @@ def test_stdout_and_stderr_interleave_with_prints(shared_kernel):
                                  ("stdout", "f\n"), ("stderr", "g\n"), ("stdout", "h\ni\n")]
 
 
+def test_fd_output_between_the_writes_of_one_print_keeps_its_place(shared_kernel):
+    # print(a, b) is four writes: str(a), " ", str(b), "\n"; str(b) runs
+    # between the second and the third. The kernel's main thread checks both
+    # pipes with one poll per write, so fd output made there (to fd 1 or 2)
+    # comes before "b", after many prints, and on stderr too. libc's write
+    # through PyDLL keeps the GIL: the pipe reader thread cannot move the
+    # bytes in time by itself, only the write's own check can.
+    km, kc = shared_kernel
+    code = (
+        "import ctypes, sys\n"
+        "libc = ctypes.PyDLL(None)\n"
+        "class Loud:\n"
+        "    def __init__(self, fd): self.fd = fd\n"
+        "    def __str__(self):\n"
+        "        libc.write(self.fd, b'[fd%d]' % self.fd, 5)\n"
+        "        return 'b'\n"
+        "for i in range(300): print(i)\n"
+        "print('a', Loud(1))\n"
+        "print('c', Loud(2), file=sys.stderr)\n"
+        "print('d', Loud(1), file=sys.stderr)\n"
+    )
+    reply, outputs = execute(kc, code)
+    assert reply["status"] == "ok", reply
+    numbers = "".join(f"{i}\n" for i in range(300))
+    assert _streams(outputs) == [("stdout", numbers + "a [fd1]b\n"), ("stderr", "c [fd2]b\nd "),
+                                 ("stdout", "[fd1]"), ("stderr", "b\n")]
+
+
+def test_a_child_writing_both_fds_while_the_cell_prints_to_both(shared_kernel):
+    # The pipe reader threads and the main thread's writes all drain both
+    # pipes; with a lock per pipe, taken in opposite orders, this deadlocked
+    # the kernel within a few thousand lines. (One write per line, so that
+    # lines of the two writers stay whole.)
+    km, kc = shared_kernel
+    code = (
+        "import subprocess, sys\n"
+        "child = subprocess.Popen(['sh', '-c', 'i=0; while [ $i -lt 20000 ]; do echo o$i; echo e$i >&2; i=$((i+1)); done'])\n"
+        "n = 0\n"
+        "while child.poll() is None:\n"
+        "    sys.stdout.write(f'p {n}\\n'); sys.stderr.write(f'q {n}\\n'); n += 1\n"
+        "print('rc', child.wait(), n > 0)\n"
+    )
+    reply, outputs = execute(kc, code, timeout=60)
+    assert reply["status"] == "ok", reply
+    lines = {"stdout": [], "stderr": []}
+    for name, text in _streams(outputs):
+        lines[name] += text.splitlines()
+    assert [x for x in lines["stdout"] if x.startswith("o")] == [f"o{i}" for i in range(20000)]
+    assert [x for x in lines["stderr"] if x.startswith("e")] == [f"e{i}" for i in range(20000)]
+    prints = [x for x in lines["stdout"] if x.startswith("p ")]
+    assert prints == [f"p {i}" for i in range(len(prints))] and prints
+    assert lines["stdout"][-1] == "rc 0 True"
+
+
 @pytest.mark.parametrize("fd", [1, 2])
 def test_a_megabyte_from_a_child_process_arrives_whole(shared_kernel, fd):
     km, kc = shared_kernel

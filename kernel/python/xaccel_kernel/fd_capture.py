@@ -26,7 +26,7 @@ _CHUNK = 65536
 
 
 class FdCapture:
-    def __init__(self, fd, stream):
+    def __init__(self, fd, stream, lock):
         self.fd = fd
         self.stream = stream
         self.original = os.dup(fd)  # not inheritable (PEP 446)
@@ -38,7 +38,10 @@ class FdCapture:
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         # Held while bytes go from the pipe into the stream, so that two
         # readers (this thread and a Python-level write) keep their order.
-        self._lock = threading.RLock()
+        # One lock for both fds: a drain of one fd drains the other too
+        # (through the stream's write), and two locks taken in opposite
+        # orders by the reader thread and the main thread would deadlock.
+        self._lock = lock
         self._draining = False
         # Used under _lock only (a poll object allows one caller at a time).
         self._has_data = select.poll()
@@ -110,10 +113,10 @@ class FdCapture:
         for fd in (self._stop_read, self._stop_write):
             os.close(fd)
 
-    def forget_after_fork(self):
+    def forget_after_fork(self, lock):
         """In a forked child: no reader thread exists there (and its lock may
         be held forever); the child writes to the fds directly."""
-        self._lock = threading.RLock()
+        self._lock = lock
         self._draining = True  # drain() does nothing from now on
 
 
@@ -123,7 +126,8 @@ class FdCaptures:
     def __init__(self, stdout, stderr):
         sys.__stdout__.flush()
         sys.__stderr__.flush()
-        self.captures = [FdCapture(1, stdout), FdCapture(2, stderr)]
+        lock = threading.RLock()
+        self.captures = [FdCapture(1, stdout, lock), FdCapture(2, stderr, lock)]
         self._streams = (stdout, stderr)
         # The kernel's own messages keep the original stderr.
         diagnostics.redirect(self.captures[1].original)
@@ -134,6 +138,8 @@ class FdCaptures:
         self._any_data = select.poll()
         for capture in self.captures:
             self._any_data.register(capture._read_end, select.POLLIN)
+        for stream in self._streams:
+            stream.fds_have_data = self.has_data
 
     def has_data(self):
         """Whether either pipe holds output (one system call for both; the
@@ -144,13 +150,17 @@ class FdCaptures:
         # A forked child (multiprocessing's fork and forkserver workers,
         # os.fork) has no event loop: its prints go straight to fds 1 and 2,
         # which the parent captures into the cell.
+        lock = threading.RLock()
         for stream, capture in zip(self._streams, self.captures):
             stream.capture = None
-            capture.forget_after_fork()
+            stream.fds_have_data = None
+            capture.forget_after_fork(lock)
         sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), line_buffering=True)
         sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), line_buffering=True)
 
     def stop(self):
+        for stream in self._streams:
+            stream.fds_have_data = None
         for stream, capture in zip(self._streams, self.captures):
             capture.stop()
             stream.capture = None

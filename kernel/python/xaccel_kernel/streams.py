@@ -40,6 +40,9 @@ class OutStream(io.TextIOBase):
         self._flush_scheduled = False
         # The fd capture of this stream (fd_capture.py), native build only.
         self.capture = None
+        # Whether either captured fd holds output: one poll of both pipes,
+        # for the loop thread only (FdCaptures.has_data); None without capture.
+        self.fds_have_data = None
 
     # io.TextIOBase API
     encoding = "utf-8"
@@ -68,8 +71,15 @@ class OutStream(io.TextIOBase):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         if not text:
             return 0
-        self._drain_fds()  # what went to fds 1 and 2 before this write comes first
         on_loop_thread = threading.get_ident() == self._loop_thread_id
+        # What went to fds 1 and 2 before this write comes first. The pipes
+        # are nearly always empty and a system call costs 1-2 us here: the
+        # loop thread checks both with one poll (a print is two writes).
+        if on_loop_thread and self.fds_have_data is not None:
+            if self.fds_have_data():
+                self._drain_fds()
+        else:
+            self._drain_fds()
         own_loop = None if on_loop_thread else _subshell_loop()
         publishes_here = on_loop_thread or own_loop is not None
         if publishes_here and self.partner is not None and self.partner._segments:
