@@ -5,7 +5,7 @@ compileall).
    jedi and parso, used only by completion) is zipped into LAZY_DIR/NAME.zip and
    removed from the tree; its dist-info stays, so importlib.metadata and %pip still
    see it installed. lite/build publishes the zips as xaccel-pkgs/NAME.zip and the
-   first import fetches one (lite/numpy/_xaccel_builtin_ext.py).
+   first import fetches one (lite/lazy/_xaccel_lazy.py).
 2. Sources: every .py file of the tree is copied to SRC_DIR (published by lite/build
    as xaccel-src/python3.11/site-packages/), and the tree keeps only its bytecode, as
    sourceless .pyc where the .py was (kernel/python/xaccel_kernel/websource.py fetches
