@@ -426,12 +426,20 @@ namespace
     // (the front end's kernel_info_request) has been answered: the kernel is
     // reported ready at once and the engine is usually there by the first cell.
     // A request that comes earlier starts the engine itself.
+    // Start-up marks for bench/lite (Module.__xwLoad, kernel/lite/load_pre.js).
+    void mark(const char* name)
+    {
+        EM_ASM({ if (Module.__xwMark) Module.__xwMark(UTF8ToString($0)); }, name);
+    }
+
     void warm_up(void* core)
     {
         py::gil_scoped_acquire gil;
         try
         {
+            mark("engine_begin_s");
             static_cast<xaccel::kernel_core*>(core)->start_engine();
+            mark("engine_end_s");
         }
         catch (std::exception& e)
         {
@@ -522,6 +530,7 @@ namespace
 
         void start()
         {
+            mark("start_begin_s");
             try
             {
                 if (!g_python)
@@ -537,6 +546,7 @@ namespace
                 m_core = std::make_unique<xaccel::kernel_core>(m_transport, XACCEL_VERSION);
                 *m_server = xserver(m_core.get());
                 m_core->announce_start();
+                mark("start_end_s");
             }
             catch (py::error_already_set& e)
             {

@@ -3,7 +3,7 @@
 //   node browser_test.js <site base URL, e.g. http://127.0.0.1:8123/>
 // Loads lab/index.html with a notebook on the xaccel kernel (cold profile, then a
 // second load with a warm cache), runs cells through the notebook's kernel
-// connection and prints one JSON object: {ready_cold_s, ready_warm_s, cells: {...}}.
+// connection and prints one JSON object: {ready_cold_s, ready_warm_s, cold_bytes, cells: {...}}.
 // Exits 2 with a message naming what is missing if chromium or playwright-core is.
 
 const { runInSite, recordConsole, recordOtherOrigins } = require("./chromium");
@@ -42,6 +42,11 @@ const CELLS = {
   comm_target: "import comm\ndef _echo(c, open_msg):\n    c.on_msg(lambda m: c.send({'echo': m['content']['data']}))\n"
     + "comm.get_comm_manager().register_target('test.echo', _echo)",
   comm_while_awaiting: "__COMM_WHILE_AWAITING__",
+  // packages left out of xaccel.data until their first import (lite/pack_site.py)
+  lazy_before: "import sys\n[m in sys.modules for m in ('jedi', 'parso', 'prompt_toolkit', 'wcwidth')]",
+  complete: "__COMPLETE__",  // IPython completes with jedi: fetches jedi.zip and parso.zip
+  lazy_after: "import prompt_toolkit, wcwidth\n' '.join(map(str, ('jedi' in sys.modules, 'parso' in sys.modules, "
+    + "prompt_toolkit.__version__, wcwidth.wcwidth('a'), prompt_toolkit.__file__)))",
   code_paths: "import asyncio.runners, IPython.core.interactiveshell as m, xaccel_kernel.engine as e, sys\n"
     + "[asyncio.runners.Runner.close.__code__.co_filename, m.InteractiveShell.run_cell.__code__.co_filename, "
     + "e.Engine.__init__.__code__.co_filename, sys.prefix]",
@@ -72,6 +77,17 @@ async function runCells(page) {
       if (code === "__WAIT__") {
         await new Promise((r) => setTimeout(r, 1000));
         out[name] = { waited: 1.0 };
+        continue;
+      }
+      if (code === "__COMPLETE__") {
+        const text = "import collections\ncollections.Ordered";
+        const t0 = performance.now();
+        try {
+          const reply = await kernel.requestComplete({ code: text, cursor_pos: text.length });
+          out[name] = { reply: reply.content, outputs: [], seconds: (performance.now() - t0) / 1000 };
+        } catch (e) {
+          out[name] = { error: String(e), outputs: [] };
+        }
         continue;
       }
       if (code === "__COMM_WHILE_AWAITING__") {
@@ -121,10 +137,39 @@ async function runCells(page) {
   }, CELLS);
 }
 
+// Bytes the cold load moves until the kernel is ready: the body sizes of the responses
+// that came from the network (the page's and the service worker's; the kernel's worker
+// fetches through JupyterLite's service worker, whose answers to the page are not
+// counted twice). Returns a function that stops counting and resolves to the total.
+function countBytes(context, out) {
+  const pending = [];
+  let counting = true;
+  const onFinished = (req) => {
+    if (!counting) return;
+    pending.push(Promise.all([req.sizes(), req.response()]).then(([s, resp]) => {
+      if (resp && resp.fromServiceWorker()) return;
+      out.total += s.responseBodySize;
+      const p = new URL(req.url()).pathname;
+      out.by_path[p] = (out.by_path[p] || 0) + s.responseBodySize;
+    }).catch(() => {}));
+  };
+  context.on("requestfinished", onFinished);
+  return async () => {
+    counting = false;
+    context.off("requestfinished", onFinished);
+    await Promise.all(pending);
+    const top = Object.entries(out.by_path).sort((a, b) => b[1] - a[1]).slice(0, 15);
+    out.by_path = Object.fromEntries(top);
+    return out.total;
+  };
+}
+
 const result = { console: [], other_origin_requests: [] };
 runInSite(result, async (context) => {
   // A site built by lite/build loads only from its own origin (lite/site_patch.py).
   recordOtherOrigins(context, base, result.other_origin_requests);
+  result.cold_bytes = { total: 0, by_path: {} };
+  const stopCounting = countBytes(context, result.cold_bytes);
   const url = `${base}lab/index.html?path=${NOTEBOOK}`;
   let page = await context.newPage();
   recordConsole(page, result.console);
@@ -133,6 +178,7 @@ runInSite(result, async (context) => {
   await page.goto(url, { waitUntil: "domcontentloaded" });
   result.cold_phases = {};
   result.ready_cold_s = await waitReady(page, t0, result.cold_phases);
+  await stopCounting();
   result.cells = await runCells(page);
   await page.close();
   // Second load: same profile, so the HTTP cache (and the service worker) are warm.

@@ -60,6 +60,36 @@ def test_kernel_ready(session):
     assert session["warm_cell"]["text/plain"] == "2"
 
 
+# The cold load's weight (lite/README "Startup order, size trimming, measurements"): the
+# kernel's xaccel.wasm and xaccel.data are shipped gzip-compressed, the @jupyterlite/xeus
+# bundles without their conda solver. Bytes are deterministic for a given build.
+COLD_LOAD_BUDGET = 20_000_000
+
+
+def test_cold_load_bytes(session):
+    """Navigation -> kernel ready on a cold profile moves at most 20 MB, counted from the
+    browser's responses (the server does not compress), kernel files included."""
+    moved = session["cold_bytes"]
+    print(f"\ncold load: {moved['total'] / 1e6:.2f} MB; largest: "
+          + ", ".join(f"{p} {b / 1e6:.2f}" for p, b in list(moved["by_path"].items())[:6]))
+    for name in ("/xeus/xaccel/bin/xaccel.wasm", "/xeus/xaccel/bin/xaccel.data"):
+        assert moved["by_path"].get(name, 0) > 1_000_000, f"{name} not counted: {moved}"
+    assert moved["total"] <= COLD_LOAD_BUDGET, moved
+
+
+def test_lazy_packages(session):
+    """jedi, parso, prompt_toolkit and wcwidth are not in xaccel.data: nothing imports them
+    at start; the first completion fetches jedi and parso (IPython completes with jedi), an
+    import fetches the others, and they work."""
+    assert result_text(cell(session, "lazy_before")) == "[False, False, False, False]"
+    c = cell(session, "complete")
+    assert c["reply"]["status"] == "ok", c
+    assert "collections.OrderedDict" in c["reply"]["matches"] or "OrderedDict" in c["reply"]["matches"], c
+    print(f"\nfirst completion (fetches jedi + parso): {c['seconds']:.2f} s")
+    text = result_text(cell(session, "lazy_after"))
+    assert text == "'True True 3.0.53 1 /usr/local/lib/python3.11/site-packages/prompt_toolkit/__init__.pyc'", text
+
+
 def test_no_request_to_other_origins(session):
     """Cold and warm load and all cells: every request goes to the site's own origin."""
     assert session["other_origin_requests"] == []

@@ -1,12 +1,12 @@
-"""Standard-library source code in the browser, fetched when something asks for it.
+"""Python source code in the browser, fetched when something asks for it.
 
-The browser build ships the standard library as sourceless bytecode (the .py files would
-add about 2 MB gzip to every page load). Their code objects name the in-browser paths
-(/usr/local/lib/python3.11/...), and lite/build publishes the sources beside the site
-(xaccel-src/python3.11/...). Giving the bytecode loader a get_source() that reads them
-with a synchronous request (allowed in the kernel's web worker) makes tracebacks show
-source lines and inspect.getsource(), `??` and linecache work, for the few files that
-are actually looked at.
+The browser build ships the standard library and site-packages as sourceless bytecode
+(their .py files would add about 4.5 MB gzip to every page load). Their code objects
+name the in-browser paths (/usr/local/lib/python3.11/...), and lite/build publishes the
+sources beside the site (xaccel-src/python3.11/..., site-packages included). Giving the
+bytecode loader a get_source() that reads them with a synchronous request (allowed in
+the kernel's web worker) makes tracebacks show source lines and inspect.getsource(),
+`??` and linecache work, for the few files that are actually looked at.
 """
 
 import sys
@@ -20,8 +20,8 @@ _bytecode_get_source = SourcelessFileLoader.get_source
 
 
 def source_url(path):
-    """URL (relative to the site root) of the source of a stdlib .pyc, or None."""
-    if path.startswith(STDLIB) and path.endswith(".pyc") and "/site-packages/" not in path:
+    """URL (relative to the site root) of the source of a packed .pyc, or None."""
+    if path.startswith(STDLIB) and path.endswith(".pyc"):
         return SOURCE_URL + path[len(STDLIB):-1]
     return None
 
