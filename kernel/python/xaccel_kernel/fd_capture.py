@@ -126,8 +126,8 @@ class FdCaptures:
     def __init__(self, stdout, stderr):
         sys.__stdout__.flush()
         sys.__stderr__.flush()
-        lock = threading.RLock()
-        self.captures = [FdCapture(1, stdout, lock), FdCapture(2, stderr, lock)]
+        self._lock = threading.RLock()
+        self.captures = [FdCapture(1, stdout, self._lock), FdCapture(2, stderr, self._lock)]
         self._streams = (stdout, stderr)
         # The kernel's own messages keep the original stderr.
         diagnostics.redirect(self.captures[1].original)
@@ -142,9 +142,17 @@ class FdCaptures:
             stream.fds_have_data = self.has_data
 
     def has_data(self):
-        """Whether either pipe holds output (one system call for both; the
-        loop thread's check before flushing, which is nearly always idle)."""
-        return bool(self._any_data.poll(0))
+        """Whether output of fds 1 and 2 may still be on its way to the
+        streams (the loop thread's check before each write and flush, nearly
+        always idle): a pipe holds some (one system call for both), or a
+        reader thread holds the lock while it moves bytes it already took
+        out of a pipe; a write that went ahead of those would overtake them."""
+        if not self._lock.acquire(blocking=False):
+            return True
+        try:
+            return bool(self._any_data.poll(0))
+        finally:
+            self._lock.release()
 
     def _after_fork_in_child(self):
         # A forked child (multiprocessing's fork and forkserver workers,
