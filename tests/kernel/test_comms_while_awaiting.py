@@ -100,10 +100,14 @@ def test_wait_for_change_times_out(kernel):
     assert stream_text(outputs) == "timed out\n"
 
 
-def test_reading_requests_answer_and_executes_queue_while_a_cell_awaits(kernel):
+def test_reading_requests_answer_and_executes_queue_while_a_cell_awaits(kernel, tmp_path):
     _, kc = kernel
-    execute(kc, "import asyncio\nvalue_for_completion = 1")
-    cell_id = kc.execute("await asyncio.sleep(3)\nfirst = True")
+    execute(kc, "import asyncio, os\nvalue_for_completion = 1")
+    # The cell awaits until the test has every reading reply (no fixed sleep
+    # that a loaded machine could outlast): a kernel that answered them only
+    # after the cell would never be released, and the test would time out.
+    release = tmp_path / "release"
+    cell_id = kc.execute(f"while not os.path.exists({str(release)!r}):\n    await asyncio.sleep(0.02)\nfirst = True")
     wait_until_running(kc, cell_id)
     queued_id = kc.execute("print('second sees first:', first)")
     complete_id = kc.complete("value_for_comp", 14)
@@ -114,13 +118,16 @@ def test_reading_requests_answer_and_executes_queue_while_a_cell_awaits(kernel):
 
     order = []
     replies = {}
-    wanted = {cell_id, queued_id, complete_id, inspect_id, complete_msg["header"]["msg_id"], info_id}
+    reading = {complete_id, inspect_id, complete_msg["header"]["msg_id"], info_id}
+    wanted = reading | {cell_id, queued_id}
     while wanted - set(replies):
-        reply = kc.get_shell_msg(timeout=30)
+        reply = kc.get_shell_msg(timeout=60)
         parent = reply["parent_header"].get("msg_id")
         if parent in wanted:
             order.append(parent)
             replies[parent] = reply
+        if reading <= set(replies) and not release.exists():
+            release.touch()
     # The reading requests were answered while the cell awaited; the execute
     # sent meanwhile ran after it, and saw what it set.
     assert order[-2:] == [cell_id, queued_id], order
