@@ -134,6 +134,18 @@ def value_of(kc, expression):
     return result["data"]["text/plain"]
 
 
+def eventually(check, timeout=30.0, interval=0.2):
+    """Calls check() until it returns a true value or `timeout` passes; returns
+    the last value. For progress that a loaded machine may delay but a working
+    kernel always makes (a test then fails by its assertion, not a race)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(interval)
+
+
 def stream_text(outputs, name="stdout"):
     return "".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream" and m["content"]["name"] == name)
 
