@@ -422,16 +422,16 @@ namespace
     std::unique_ptr<xaccel::python_runtime> g_python;
     bool g_warm_up_scheduled = false;
 
-    // Imports IPython (the engine) in its own macrotask once the first request
-    // (the front end's kernel_info_request) has been answered: the kernel is
-    // reported ready at once and the engine is usually there by the first cell.
-    // A request that comes earlier starts the engine itself.
     // Start-up marks for bench/lite (Module.__xwLoad, kernel/lite/load_pre.js).
     void mark(const char* name)
     {
         EM_ASM({ if (Module.__xwMark) Module.__xwMark(UTF8ToString($0)); }, name);
     }
 
+    // Imports IPython (the engine) in its own macrotask once the first request
+    // (the front end's kernel_info_request) has been answered: the kernel is
+    // reported ready at once and the engine is usually there by the first cell.
+    // A request that comes earlier starts the engine itself.
     void warm_up(void* core)
     {
         py::gil_scoped_acquire gil;
