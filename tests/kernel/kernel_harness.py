@@ -5,6 +5,7 @@ import atexit
 import os
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -29,18 +30,23 @@ atexit.register(shutil.rmtree, _IPYTHON_DIRS, ignore_errors=True)
 os.environ["IPYTHONDIR"] = os.path.join(_IPYTHON_DIRS, "shared")
 
 
+_TEMPLATE_LOCK = threading.Lock()
+
+
 def _ipython_dir_template():
     """A profile with its history database, made once: kernels start from a
     copy of it as fast as from an existing ~/.ipython (creating the database
     at start-up would slow the first cell of every test kernel)."""
     template = os.path.join(_IPYTHON_DIRS, "template")
-    if not os.path.isdir(template):
-        from IPython.core.history import HistoryAccessor
-        from IPython.core.profiledir import ProfileDir
+    # Tests start kernels from several threads: none copies a half-made template.
+    with _TEMPLATE_LOCK:
+        if not os.path.isdir(template):
+            from IPython.core.history import HistoryAccessor
+            from IPython.core.profiledir import ProfileDir
 
-        os.makedirs(template)
-        profile = ProfileDir.create_profile_dir_by_name(template, "default")
-        HistoryAccessor(hist_file=os.path.join(profile.location, "history.sqlite")).close()
+            os.makedirs(template)
+            profile = ProfileDir.create_profile_dir_by_name(template, "default")
+            HistoryAccessor(hist_file=os.path.join(profile.location, "history.sqlite")).close()
     return template
 
 
