@@ -4,6 +4,7 @@
 import atexit
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -98,6 +99,22 @@ def shared_kernel():
     km, kc = start_kernel()
     yield km, kc
     stop_kernel(km, kc)
+
+
+def native_stacks(pid):
+    """The C stacks of every thread of process `pid` (gdb), for the message of
+    a test that found a kernel stuck: a thread in a lock wait and one in a
+    sleep are told apart at a glance."""
+    gdb = shutil.which("gdb")
+    if gdb is None:
+        return "(no stacks: gdb is not installed; apt install gdb)"
+    try:
+        out = subprocess.run([gdb, "-p", str(pid), "-batch", "-ex", "thread apply all bt 25"],
+                             capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return "(no stacks: gdb took more than 60 s)"
+    lines = [line for line in out.stdout.splitlines() if line.startswith(("Thread ", "#"))]
+    return "\n".join(lines) or out.stderr[-2000:]
 
 
 def drain_iopub(kc, timeout=0.2):

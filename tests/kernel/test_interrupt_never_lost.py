@@ -2,13 +2,15 @@
 the kernel inherited SIGINT ignored or blocked, not when user code replaces
 the SIGINT handler."""
 
+import queue
 import signal
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from kernel_harness import execute, of_type, start_kernel, stop_kernel
+from kernel_harness import execute, native_stacks, of_type, start_kernel, stop_kernel
 
 SLEEP = "import time\ntime.sleep(100)"
 SLEEP_RUNNING = "import time\nprint('running', flush=True)\ntime.sleep(100)"
@@ -30,19 +32,43 @@ def interrupt_first_cell(_):
     """A fresh kernel: its first cell, interrupted 0.05 s after it was sent
     (IPython is still loading then). Returns the reply and the seconds from
     the interrupt to the reply."""
-    km, kc = start_kernel()
-    try:
-        msg_id = kc.execute(SLEEP)
-        time.sleep(0.05)
-        sent = time.monotonic()
+    with tempfile.TemporaryFile("w+") as log:
+        km, kc = start_kernel(stderr=log)
+        try:
+            msg_id = kc.execute(SLEEP)
+            time.sleep(0.05)
+            sent = time.monotonic()
+            km.interrupt_kernel()
+            try:
+                reply = wait_reply(kc, msg_id, timeout=15)
+            except (TimeoutError, queue.Empty):
+                raise AssertionError(f"no execute_reply within 15 s of the interrupt\n{stuck_kernel(km, kc, msg_id, log)}")
+            elapsed = time.monotonic() - sent
+            after, _ = execute(kc, "'usable'")
+            return reply, elapsed, after["status"]
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+
+
+def stuck_kernel(km, kc, msg_id, log):
+    """What a kernel that did not answer an interrupted cell was doing: its
+    threads' stacks, whether a second interrupt ends the cell (the first was
+    lost) and what it wrote to stderr."""
+    if not km.is_alive():
+        facts = [f"the kernel died (exit code {km.provisioner.process.poll()})"]
+    else:
+        facts = ["stacks of the kernel's threads:\n" + native_stacks(km.provisioner.process.pid)]
         km.interrupt_kernel()
-        reply = wait_reply(kc, msg_id, timeout=15)
-        elapsed = time.monotonic() - sent
-        after, _ = execute(kc, "'usable'")
-        return reply, elapsed, after["status"]
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+        try:
+            reply = wait_reply(kc, msg_id, timeout=10)
+            facts.append(f"a second interrupt ended the cell: the first was lost ({reply.get('ename')})")
+        except (TimeoutError, queue.Empty):
+            facts.append("a second interrupt did not end the cell within 10 s either: the kernel is stuck")
+    log.flush()
+    log.seek(0)
+    facts.append("kernel stderr:\n" + log.read()[-4000:])
+    return "\n".join(facts)
 
 
 def test_interrupt_while_loading_ipython_reaches_the_first_cell_20_times():
