@@ -158,13 +158,13 @@ if [ $lite_ok = 1 ]; then export XACCEL_LITE_NO_BUILD=1; fi
 
 # The browser tests: Debian's Chromium, driven by playwright-core from npm.
 browser_deps() {
-    apt_install chromium
+    apt_install chromium gdb  # gdb: stacks of a stuck kernel in a test failure message
     if [ ! -d "$ROOT/lite/tests/node_modules" ] || stamp_changed "$ROOT/lite/tests/node_modules/.lock.sha256" "$ROOT/lite/tests/package-lock.json"; then
         npm ci --prefix "$ROOT/lite/tests" --no-audit --no-fund || { echo "npm ci in lite/tests failed"; return 1; }
         stamp_write "$ROOT/lite/tests/node_modules/.lock.sha256" "$ROOT/lite/tests/package-lock.json"
     fi
 }
-stage browser-deps "chromium (apt) and playwright-core (npm, lite/tests)" browser_deps || true
+stage browser-deps "chromium and gdb (apt), playwright-core (npm, lite/tests)" browser_deps || true
 
 cd "$ROOT"
 stage --live pytest "pytest ${*:-tests} (kernel, accel, lite)" "$VENV/bin/python" -m pytest "${@:-tests}" || true
