@@ -177,3 +177,25 @@ def test_message_interrupt_stops_a_synchronous_loop():
         assert execute(kc, "'usable'")[0]["status"] == "ok"
     finally:
         stop_kernel(km, kc)
+
+
+def test_an_interrupt_that_ipython_swallows_before_the_code_still_stops_it(kernel):
+    """IPython's event callbacks swallow KeyboardInterrupt ("Error in callback"):
+    an interrupt that lands in a pre_run_cell callback must still stop the cell
+    (ipykernel runs the cell's code as if nothing happened)."""
+    km, kc = kernel
+    execute(kc, (
+        "import time\n"
+        "def slow_callback(info):\n"
+        "    print('running', flush=True)\n"
+        "    until = time.monotonic() + 30\n"
+        "    while time.monotonic() < until:\n"
+        "        pass\n"
+        "get_ipython().events.register('pre_run_cell', slow_callback)"))
+    sent = time.monotonic()
+    reply = interrupt_after(km, kc, "print('the code ran')\ntime.sleep(100)")
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
+    assert time.monotonic() - sent < 30
+    execute(kc, "get_ipython().events.unregister('pre_run_cell', slow_callback)")
+    _, outputs = execute(kc, "'usable'")
+    assert of_type(outputs, "execute_result")[0]["content"]["data"]["text/plain"] == "'usable'"

@@ -158,11 +158,9 @@ class Engine:
             if deferred:
                 return None  # the reply follows through _xaccel.finish_execute()
         try:
-            with interrupts.cell(_xaccel.parent_header) as stop_at_once:
-                shell.interrupt_at_start = stop_at_once
+            with interrupts.cell(_xaccel.parent_header):
                 result = shell.run_cell(code, store_history=store_history, silent=silent)
         finally:
-            shell.interrupt_at_start = False
             self._flush_streams()
         return self._reply(result, count, user_expressions)
 

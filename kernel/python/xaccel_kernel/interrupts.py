@@ -11,6 +11,10 @@
   IPython, or has not read the execute_request yet) is remembered: the next
   cell stops with KeyboardInterrupt at its start if its request was sent
   before the interrupt. An interrupt sent before a request never stops it.
+- An interrupt that lands in a cell but outside its code (IPython's work
+  before and between its statements, event callbacks) raises there, and the
+  cell's code stops at its start too: IPython swallows KeyboardInterrupt in
+  places (event callbacks), and the interrupt must not be lost there.
 
 Interrupts raise only inside cells (and comm handlers): elsewhere the kernel's
 own code runs, and an interrupt there would only break the kernel.
@@ -39,8 +43,13 @@ KEEP_SECONDS = 2.0
 class _State:
     def __init__(self):
         self.installed = False
-        # True while a cell's (or a comm handler's) code runs: interrupts raise.
+        # True while a cell (or a comm handler) runs: interrupts raise.
         self.in_user_code = False
+        # True while the cell's own code runs (IPython's run_code).
+        self.in_code = False
+        # The cell's code stops with KeyboardInterrupt as it starts (an
+        # interrupt was remembered for the cell, or raised outside its code).
+        self.stop_code = False
         # Wall time of the last interrupt that no running code took.
         self.pending_at = None
         # Monotonic time of the kernel's first wait after it (None: not yet).
@@ -66,6 +75,8 @@ def _on_sigint(signum, frame):
         handler = _state.user_handler
         if callable(handler) and handler is not signal.default_int_handler and not _stop_requested():
             return handler(signum, frame)
+        if not _state.in_code:
+            _state.stop_code = True
         raise KeyboardInterrupt
     _state.pending_at = time.time()
     _state.noticed_at = None
@@ -144,22 +155,39 @@ def _arm(flag):
 
 
 class cell:
-    """Context of a running cell: `with cell(get_header) as stop_at_once:`,
-    where `get_header()` returns the header of the cell's execute_request."""
+    """Context of a running cell: `with cell(get_header):`, where
+    `get_header()` returns the header of the cell's execute_request."""
 
     def __init__(self, get_header):
         self._get_header = get_header
 
     def __enter__(self):
         install()
-        stop = _claim(self._get_header)
+        _state.stop_code = _claim(self._get_header)
         _state.in_user_code = True
         _arm(True)
-        return stop
+        return self
 
     def __exit__(self, *exc):
         _state.in_user_code = False
+        _state.stop_code = False
         _arm(False)
+        return False
+
+
+class cell_code:
+    """Context of the cell's own code (each of IPython's run_code calls):
+    `with cell_code() as stop:`, where `stop` says that the code must raise
+    KeyboardInterrupt before its first statement."""
+
+    def __enter__(self):
+        stop, _state.stop_code = _state.stop_code, False
+        self._outer = _state.in_code
+        _state.in_code = True
+        return stop
+
+    def __exit__(self, *exc):
+        _state.in_code = self._outer
         return False
 
 

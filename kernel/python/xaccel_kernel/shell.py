@@ -8,6 +8,7 @@ from traitlets import Any, Type, default
 
 import _xaccel
 
+from . import interrupts
 from . import parent as parents
 from .cell_transform import KernelTransformerManager, cannot_await
 from .cells import CellCompiler
@@ -27,9 +28,6 @@ class XAccelShell(InteractiveShell):
     last_error = None
     # Set when an interrupt cancelled the awaited work of the running cell.
     interrupted = False
-    # Set when an interrupt arrived before the cell started: its code stops
-    # with KeyboardInterrupt before its first statement runs.
-    interrupt_at_start = False
     # The kernel object libraries use (kernel_object.Kernel), set by the engine.
     kernel = Any(None)
 
@@ -88,10 +86,12 @@ class XAccelShell(InteractiveShell):
         self.payload_manager.write_payload({"source": "ask_exit", "keepkernel": False})
 
     async def run_code(self, code_obj, result=None, *, async_=False):
-        if self.interrupt_at_start:
-            self.interrupt_at_start = False
-            code_obj, async_ = _raise_keyboard_interrupt_at(code_obj), False
-        return await super().run_code(code_obj, result, async_=async_)
+        # An interrupt that came before the code (xaccel_kernel/interrupts.py)
+        # stops it before its first statement.
+        with interrupts.cell_code() as stop:
+            if stop:
+                code_obj, async_ = _raise_keyboard_interrupt_at(code_obj), False
+            return await super().run_code(code_obj, result, async_=async_)
 
     def showtraceback(self, exc_tuple=None, filename=None, tb_offset=None, exception_only=False,
                       running_compiled_code=False):
