@@ -164,7 +164,7 @@ browser_deps() {
         stamp_write "$ROOT/lite/tests/node_modules/.lock.sha256" "$ROOT/lite/tests/package-lock.json"
     fi
 }
-stage browser-deps "chromium and gdb (apt), playwright-core (npm, lite/tests)" browser_deps || true
+stage browser-deps "chromium, gdb (apt); playwright-core (npm)" browser_deps || true
 
 cd "$ROOT"
 stage --live pytest "pytest ${*:-tests} (kernel, accel, lite)" "$VENV/bin/python" -m pytest "${@:-tests}" || true
