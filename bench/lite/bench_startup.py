@@ -29,6 +29,7 @@ import functools
 import http.server
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -203,13 +204,20 @@ def main():
     meta = {"started": datetime.datetime.now().isoformat(timespec="seconds"), "load_start": os.getloadavg(),
             "nproc": os.cpu_count(), "runs": args.runs, "chromium": "/usr/bin/chromium"}
     raw = {n: {"cold": [], "warm": []} for n in sites}
+    failures = {n: [] for n in sites}
     try:
         for i in range(args.runs):
             for name in (sites if i % 2 == 0 else sites[::-1]):
                 _, notebook, kernel = SITES[name]
                 seg = f"{name}-{i}"
                 handler.counts.clear()
-                out = run_site_segmented(base, name, notebook, kernel, seg, args.timeout)
+                try:
+                    out = run_site_segmented(base, name, notebook, kernel, seg, args.timeout)
+                except LoadFailed as exc:
+                    # Counted and reported; the medians are over the loads that finished.
+                    failures[name].append(f"round {i + 1}: {exc}")
+                    print(f"[{name} round {i + 1}/{args.runs}] FAILED: {str(exc)[:300]}", flush=True)
+                    continue
                 for mode in ("cold", "warm"):
                     load = out[mode][0]
                     load["server_bytes"] = handler.counts.get(f"{seg}-{mode}", 0)
@@ -222,11 +230,17 @@ def main():
             (root / name).unlink()
         root.rmdir()
     meta["load_end"] = os.getloadavg()
+    meta["failed_rounds"] = failures
     meta["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
+    if not all(raw[n]["cold"] for n in sites):
+        sys.exit("a site finished no load: nothing to report")
     summary = {n: {m: summarise(raw[n][m]) for m in ("cold", "warm")} for n in sites}
     print_table(summary)
     print(f"\nload average (1 min): {meta['load_start'][0]:.2f} at start, {meta['load_end'][0]:.2f} at end; "
           f"{meta['nproc']} cores")
+    for n in sites:
+        if failures[n]:
+            print(f"{n}: {len(failures[n])} of {args.runs} rounds failed (not in the medians): " + "; ".join(failures[n]))
     for n in sites:
         for l in raw[n]["cold"] + raw[n]["warm"]:
             l["by_path"] = dict(sorted(l["by_path"].items(), key=lambda kv: -kv[1])[:40])
@@ -236,17 +250,29 @@ def main():
     print(f"wrote {args.out} and {args.png}")
 
 
+class LoadFailed(Exception):
+    """One round of a site (its cold and warm load) did not finish."""
+
+
 def run_site_segmented(base, name, notebook, kernel, seg, timeout):
     """startup.js marks its cold and warm load as server segments SEG-cold / SEG-warm."""
     env = dict(os.environ, XACCEL_BENCH_SEGMENT=f"{base}/__bench__/segment/{seg}")
-    proc = subprocess.run(["node", str(HERE / "startup.js"), f"{base}/{name}/", notebook, kernel, "1"],
-                          capture_output=True, text=True, timeout=timeout, env=env)
-    lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
+    # Its own session: a round that outlives `timeout` is ended with its browser.
+    proc = subprocess.Popen(["node", str(HERE / "startup.js"), f"{base}/{name}/", notebook, kernel, "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise LoadFailed(f"startup.js on {name} took more than {timeout:.0f} s")
+    lines = [l for l in stdout.splitlines() if l.startswith("{")]
     if proc.returncode == 2 or not lines:
-        sys.exit(f"startup.js failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        raise LoadFailed(f"startup.js failed (exit {proc.returncode}):\n{stdout[-2000:]}\n{stderr[-2000:]}")
     out = json.loads(lines[-1])
     if out.get("fatal"):
-        sys.exit(f"startup.js failed on {name}: {out['fatal']}")
+        raise LoadFailed(f"startup.js failed on {name}: {out['fatal']}")
     return out
 
 

@@ -58,14 +58,16 @@ async function oneLoad(context, label) {
     return !!(k && k.name === name && k.connectionStatus === "connected" && k.status === "idle");
   }, kernelName, { timeout: TIMEOUT, polling: 20 });
   load.kernel_ready_s = (Date.now() - t0) / 1000;
-  const value = await page.evaluate(async () => {
+  // A kernel that never answers fails this load instead of hanging the benchmark.
+  const value = await page.evaluate(async (ms) => {
     const w = Array.from(window.jupyterapp.shell.widgets("main")).find((x) => x.sessionContext);
     const f = w.sessionContext.session.kernel.requestExecute({ code: "1 + 1" });
     let data = null;
     f.onIOPub = (m) => { if (m.header.msg_type === "execute_result") data = m.content.data["text/plain"]; };
-    await f.done;
-    return data;
-  });
+    const late = new Promise((resolve) => setTimeout(() => resolve("late"), ms));
+    return (await Promise.race([f.done.then(() => "done"), late])) === "late" ? { late: true } : data;
+  }, TIMEOUT);
+  if (value && value.late) throw new Error(`${label}: no reply to the first cell within ${TIMEOUT / 1000} s`);
   load.first_result_s = (Date.now() - t0) / 1000;
   load.first_result = value;
   if (value !== "2") throw new Error(`${label}: first cell gave ${JSON.stringify(value)}`);
