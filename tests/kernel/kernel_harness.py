@@ -177,13 +177,18 @@ def of_type(outputs, msg_type):
     return [m for m in outputs if m["msg_type"] == msg_type]
 
 
-def wait_until_running(kc, msg_id, timeout=30):
-    """Until the cell of `msg_id` starts (its execute_input): a fresh kernel
-    loads IPython first, which takes seconds on a loaded machine."""
+def wait_until_running(kc, msg_id, timeout=30, printed=None):
+    """Until the cell of `msg_id` starts (its execute_input), or with `printed`
+    until the cell wrote that text to a stream: a fresh kernel loads IPython
+    first, which takes seconds on a loaded machine."""
     deadline = time.monotonic() + timeout
     while True:
         msg = kc.get_iopub_msg(timeout=max(deadline - time.monotonic(), 0.01))
-        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if printed is None and msg["msg_type"] == "execute_input":
+            return
+        if printed is not None and msg["msg_type"] == "stream" and printed in msg["content"]["text"]:
             return
 
 
@@ -196,12 +201,14 @@ def wait_until_running(kc, msg_id, timeout=30):
 INTERRUPTED_WITHIN_S = 5.0
 
 
-def interrupt_after(km, kc, code, delay=0.5):
-    """Run `code`, interrupt the kernel `delay` after it started; return
-    (reply content, seconds from the interrupt to the reply)."""
+def interrupt_after(km, kc, code, delay=0.5, printed=None):
+    """Run `code`, interrupt the kernel `delay` after it started (with
+    `printed`: as soon as the cell printed that text); return (reply content,
+    seconds from the interrupt to the reply)."""
     msg_id = kc.execute(code)
-    wait_until_running(kc, msg_id)
-    time.sleep(delay)
+    wait_until_running(kc, msg_id, printed=printed)
+    if printed is None:
+        time.sleep(delay)
     sent = time.monotonic()
     km.interrupt_kernel()
     while True:

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from kernel_harness import execute, native_stacks, of_type, start_kernel, stop_kernel
+from kernel_harness import interrupt_after as harness_interrupt_after
 
 SLEEP = "import time\ntime.sleep(100)"
 SLEEP_RUNNING = "import time\nprint('running', flush=True)\ntime.sleep(100)"
@@ -127,15 +128,7 @@ def test_interrupt_works_when_sigint_was_inherited_ignored_or_blocked(inherited)
 
 def interrupt_after(km, kc, code):
     """Run `code`, which prints 'running' once it runs, then interrupt it."""
-    msg_id = kc.execute(code)
-    deadline = time.monotonic() + 30
-    while True:
-        msg = kc.get_iopub_msg(timeout=max(deadline - time.monotonic(), 0.01))
-        if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream"
-                and "running" in msg["content"]["text"]):
-            break
-    km.interrupt_kernel()
-    return wait_reply(kc, msg_id, timeout=10)
+    return harness_interrupt_after(km, kc, code, printed="running")[0]
 
 
 def test_user_code_cannot_switch_the_interrupt_off(kernel):
@@ -190,6 +183,7 @@ def test_an_interrupt_that_ipython_swallows_before_the_code_still_stops_it(kerne
     execute(kc, (
         "import time\n"
         "def slow_callback(info):\n"
+        "    get_ipython().events.unregister('pre_run_cell', slow_callback)  # once\n"
         "    print('running', flush=True)\n"
         "    until = time.monotonic() + 30\n"
         "    while time.monotonic() < until:\n"
@@ -199,6 +193,5 @@ def test_an_interrupt_that_ipython_swallows_before_the_code_still_stops_it(kerne
     reply = interrupt_after(km, kc, "print('the code ran')\ntime.sleep(100)")
     assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
     assert time.monotonic() - sent < 30
-    execute(kc, "get_ipython().events.unregister('pre_run_cell', slow_callback)")
     _, outputs = execute(kc, "'usable'")
     assert of_type(outputs, "execute_result")[0]["content"]["data"]["text/plain"] == "'usable'"
