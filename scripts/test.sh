@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs and builds what the tests need (like setup.sh), then runs every
 # test: C++ (ctest, plus ASan/UBSan and TSan builds of the accel runtime),
-# the wasm toolchain, and pytest (kernel, accel, lite). Extra arguments go to
-# the last pytest run.
+# the wasm toolchain, and pytest (kernel, accel; lite beside them). Extra
+# arguments replace `tests` in one pytest run, which then runs alone.
 #
 # Every stage writes its full output to $CACHE/logs/test/<stage>.log; at the end
 # one summary line per stage says what ran, passed, failed and how long it took.
@@ -23,11 +23,20 @@ summary() {
     for line in "${SUMMARY[@]}"; do echo "$line"; done
     if [ ${#FAILED[@]} -gt 0 ]; then
         printf "FAILED: %s\n" "${FAILED[@]}"
-    elif [ ${#SUMMARY[@]} -gt 0 ]; then
+    fi
+    if [ -n "$INTERRUPTED" ]; then
+        echo "INTERRUPTED: the run stopped there, later stages did not run"
+    elif [ "$1" -ne 0 ] && [ ${#FAILED[@]} -eq 0 ]; then
+        echo "the run stopped before its end (exit $1)"
+    elif [ ${#SUMMARY[@]} -gt 0 ] && [ ${#FAILED[@]} -eq 0 ]; then
         echo "all stages passed"
     fi
 }
-trap summary EXIT
+trap 'rc=$?; stop_beside; summary $rc' EXIT
+# Ctrl-C ends the run once the foreground stage has stopped (pytest exits with
+# a status of its own, not by the signal, which alone would not end the script)
+INTERRUPTED=
+trap 'INTERRUPTED=1; exit 130' INT TERM
 
 # counts NAME LOG: "passed P, failed F[, skipped S]" from a pytest or ctest log
 counts() {
@@ -52,6 +61,16 @@ print(out)
 PY
 }
 
+# record NAME WHAT LOG SECS RC: the stage's summary line (and its failure)
+record() {
+    local name=$1 what=$2 logf=$3 secs=$4 rc=$5 status=ok
+    if [ "$rc" -ne 0 ]; then
+        status="FAILED (exit $rc, log: $logf)"
+        FAILED+=("$name (log: $logf)")
+    fi
+    SUMMARY+=("$(printf '%-14s %-52s %-34s %4dm%02ds  %s' "$name" "$what" "$(counts "$logf")" $((secs / 60)) $((secs % 60)) "$status")")
+}
+
 # stage [--live] NAME WHAT CMD... : runs CMD with its output in $TEST_LOGS/NAME.log
 # (shown as it comes with --live, else its last lines), records a summary line;
 # returns CMD's status.
@@ -60,7 +79,7 @@ stage() {
     if [ "$1" = --live ]; then live=1; shift; fi
     local name=$1 what=$2
     shift 2
-    local logf="$TEST_LOGS/$name.log" t0 rc secs status
+    local logf="$TEST_LOGS/$name.log" t0 rc
     log "$name: $what (log: $logf)"
     t0=$(date +%s)
     set +e
@@ -73,14 +92,45 @@ stage() {
         tail -n 6 "$logf" | sed 's/^/    /'
     fi
     set -e
-    secs=$(( $(date +%s) - t0 ))
-    status=ok
-    if [ $rc -ne 0 ]; then
-        status="FAILED (exit $rc, log: $logf)"
-        FAILED+=("$name (log: $logf)")
-    fi
-    SUMMARY+=("$(printf '%-14s %-52s %-34s %4dm%02ds  %s' "$name" "$what" "$(counts "$logf")" $((secs / 60)) $((secs % 60)) "$status")")
+    record "$name" "$what" "$logf" $(( $(date +%s) - t0 )) $rc
     return $rc
+}
+
+# stage_beside NAME WHAT CMD... : starts CMD in the background (output in its
+# log only) to run beside the next stages; stage_join NAME waits for it, shows
+# its last lines and records its summary line.
+declare -A BESIDE_PID BESIDE_WHAT BESIDE_T0
+stage_beside() {
+    local name=$1 what=$2
+    shift 2
+    log "$name: $what, in the background (log: $TEST_LOGS/$name.log)"
+    BESIDE_WHAT[$name]=$what
+    BESIDE_T0[$name]=$(date +%s)
+    # its own process group (job control on for the launch): Ctrl-C in the
+    # terminal reaches the foreground stage only, and stop_beside can stop the
+    # whole background stage with the SIGINT that pytest tears down on
+    set -m
+    "$@" > "$TEST_LOGS/$name.log" 2>&1 < /dev/null &
+    BESIDE_PID[$name]=$!
+    set +m
+}
+stage_join() {
+    local name=$1 rc=0
+    wait "${BESIDE_PID[$name]}" || rc=$?
+    unset "BESIDE_PID[$name]"
+    log "$name: finished"
+    tail -n 6 "$TEST_LOGS/$name.log" | sed 's/^/    /'
+    record "$name" "${BESIDE_WHAT[$name]}" "$TEST_LOGS/$name.log" $(( $(date +%s) - BESIDE_T0[$name] )) $rc
+    return $rc
+}
+# an interrupted run does not leave a background stage running
+stop_beside() {
+    local name
+    for name in "${!BESIDE_PID[@]}"; do
+        log "$name: stopping (the run was interrupted)"
+        kill -INT -- "-${BESIDE_PID[$name]}" 2>/dev/null || true
+        wait "${BESIDE_PID[$name]}" 2>/dev/null || true
+    done
 }
 
 stage --live setup "apt, venv, native build and install" "$ROOT/scripts/setup.sh" || exit 1
@@ -167,6 +217,16 @@ browser_deps() {
 stage browser-deps "chromium, gdb (apt); playwright-core (npm)" browser_deps || true
 
 cd "$ROOT"
-stage --live pytest "pytest ${*:-tests} (kernel, accel, lite)" "$VENV/bin/python" -m pytest "${@:-tests}" || true
+if [ $# -gt 0 ]; then
+    stage --live pytest "pytest $*" "$VENV/bin/python" -m pytest "$@" || true
+else
+    # Two pytest runs side by side: the lite tests keep the CPU busy (Chromium,
+    # wasm under node) while most of the others wait on kernels' replies; one
+    # after the other they took about 13 minutes, most of a run with nothing to build.
+    stage_beside pytest-lite "pytest tests/lite (browser and node)" "$VENV/bin/python" -m pytest tests/lite
+    stage --live pytest "pytest tests, but tests/lite (kernel, accel, ...)" \
+        "$VENV/bin/python" -m pytest tests --ignore=tests/lite || true
+    stage_join pytest-lite || true
+fi
 
 [ ${#FAILED[@]} -eq 0 ]
