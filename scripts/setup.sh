@@ -14,35 +14,63 @@ BUILD_PACKAGES=(
 )
 apt_install "${BUILD_PACKAGES[@]}"
 
+# Targets: everything (the C++ tests too) by default; --kernel-only (./dev start)
+# builds what gets installed, the kernel and the accel extension.
+TARGETS=()
+case "${1:-}" in
+    --kernel-only) TARGETS=(--target xaccel accel) ;;
+    "") ;;
+    *) die "unknown option '$1' (use --kernel-only or nothing)" ;;
+esac
+
 # The venv comes from Debian's python3.11: the kernel embeds that same CPython.
 if [ ! -x "$VENV/bin/python" ]; then
     log "venv: creating $VENV from /usr/bin/python3.11"
     /usr/bin/python3.11 -m venv "$VENV"
 fi
-if stamp_changed "$VENV/.requirements.sha256" "$ROOT/requirements.txt"; then
-    log "venv: installing pinned PyPI packages (requirements.txt)"
+
+venv_packages() {
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements.txt" \
-        || die "pip install -r requirements.txt failed"
+        || { echo "pip install -r requirements.txt failed"; return 1; }
     # The JupyterLite site tools moved to lite/build's own venv (lite/requirements-build.txt):
     # left in this venv, jupyterlite-xeus adds a labextension that Lab fails to load.
     for pkg in jupyterlite-xeus jupyterlite-core empack; do
         if "$VENV/bin/python" -m pip show -q "$pkg" > /dev/null 2>&1; then
-            log "venv: removing $pkg (a site-building tool, now in lite/build's venv)"
-            "$VENV/bin/python" -m pip uninstall -y -q "$pkg" > /dev/null || die "pip uninstall $pkg failed"
+            echo "removing $pkg (a site-building tool, now in lite/build's venv)"
+            "$VENV/bin/python" -m pip uninstall -y -q "$pkg" > /dev/null || { echo "pip uninstall $pkg failed"; return 1; }
         fi
     done
     # Peers measured by bench/: ipykernel and the xeus-python wheel, with kernelspecs in the venv.
     "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 > /dev/null
     stamp_write "$VENV/.requirements.sha256" "$ROOT/requirements.txt"
+}
+
+# The PyPI packages install beside the native build, which needs only the venv's
+# interpreter (the build's C++ dependencies come from Debian): on a new machine the
+# download and the compile overlap instead of adding up.
+pip_pid=
+if stamp_changed "$VENV/.requirements.sha256" "$ROOT/requirements.txt"; then
+    log "venv: installing pinned PyPI packages (requirements.txt), beside the build (log: $CACHE/pip.log)"
+    venv_packages > "$CACHE/pip.log" 2>&1 &
+    pip_pid=$!
 fi
 
 log "build: configuring and building (CMake + Ninja) in $BUILD"
+build_ok=1
 if [ ! -f "$BUILD/build.ninja" ]; then
     cmake -S "$ROOT" -B "$BUILD" -G Ninja \
         -DPython3_EXECUTABLE="$VENV/bin/python" \
         -DCMAKE_INSTALL_PREFIX="$VENV" > "$CACHE/configure.log" 2>&1 \
-        || { tail -30 "$CACHE/configure.log"; die "cmake configure failed (log: $CACHE/configure.log)"; }
+        || { tail -30 "$CACHE/configure.log"; build_ok=0; echo "cmake configure failed (log: $CACHE/configure.log)" >&2; }
 fi
-cmake --build "$BUILD" > "$CACHE/build.log" 2>&1 || { grep -E "error|FAILED" "$CACHE/build.log" | head -30; die "build failed (log: $CACHE/build.log)"; }
+if [ $build_ok = 1 ]; then
+    cmake --build "$BUILD" "${TARGETS[@]}" > "$CACHE/build.log" 2>&1 \
+        || { grep -E "error|FAILED" "$CACHE/build.log" | head -30; build_ok=0; echo "build failed (log: $CACHE/build.log)" >&2; }
+fi
+if [ -n "$pip_pid" ]; then
+    wait "$pip_pid" || { tail -20 "$CACHE/pip.log"; die "venv: installing the PyPI packages failed (log: $CACHE/pip.log)"; }
+    log "venv: PyPI packages installed"
+fi
+[ $build_ok = 1 ] || die "the native build failed (see above)"
 cmake --install "$BUILD" > /dev/null
 log "build: kernel installed: $VENV/bin/xaccel, kernelspec $VENV/share/jupyter/kernels/xaccel"

@@ -4,7 +4,7 @@
 # --notebook: Notebook 7 instead of JupyterLab.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/setup.sh" --kernel-only
 export PATH="$VENV/bin:$PATH"
 case "${1:-}" in
     --console) exec jupyter console --kernel xaccel ;;
