@@ -166,7 +166,9 @@ fi
 kernel_asan_build() {
     local asan_dir="$ROOT/build-kernel-asan"
     if [ ! -f "$asan_dir/build.ninja" ]; then
+        # -g1: line tables, what a sanitizer report's stack needs (full -g compiles slower)
         cmake -S "$ROOT" -B "$asan_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPython3_EXECUTABLE="$VENV/bin/python" \
+            -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1 \
             -DXACCEL_BUILD_TESTS=OFF -DACCEL_BUILD_TESTS=OFF \
             -DXACCEL_SANITIZE=address,undefined -DACCEL_SANITIZE=address,undefined \
             || { echo "cmake configure of the kernel ASan build failed"; return 1; }
