@@ -48,11 +48,16 @@ venv_packages() {
 # The PyPI packages install beside the native build, which needs only the venv's
 # interpreter (the build's C++ dependencies come from Debian): on a new machine the
 # download and the compile overlap instead of adding up.
+# In a process group of its own, so that a set-up that stops early (Ctrl-C, a
+# failure) stops pip too instead of leaving it writing into the venv.
 pip_pid=
+trap '[ -z "$pip_pid" ] || kill -TERM -- "-$pip_pid" 2>/dev/null || true' EXIT
 if stamp_changed "$VENV/.requirements.sha256" "$ROOT/requirements.txt"; then
     log "venv: installing pinned PyPI packages (requirements.txt), beside the build (log: $CACHE/pip.log)"
+    set -m
     venv_packages > "$CACHE/pip.log" 2>&1 &
     pip_pid=$!
+    set +m
 fi
 
 log "build: configuring and building (CMake + Ninja) in $BUILD"
@@ -72,7 +77,8 @@ if [ $build_ok = 1 ]; then
         || { grep -E "error|FAILED" "$CACHE/build.log" | head -30; build_ok=0; echo "build failed (log: $CACHE/build.log)" >&2; }
 fi
 if [ -n "$pip_pid" ]; then
-    wait "$pip_pid" || { tail -20 "$CACHE/pip.log"; die "venv: installing the PyPI packages failed (log: $CACHE/pip.log)"; }
+    wait "$pip_pid" || { pip_pid=; tail -20 "$CACHE/pip.log"; die "venv: installing the PyPI packages failed (log: $CACHE/pip.log)"; }
+    pip_pid=
     log "venv: PyPI packages installed"
 fi
 [ $build_ok = 1 ] || die "the native build failed (see above)"
