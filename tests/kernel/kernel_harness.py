@@ -3,6 +3,7 @@
 
 import atexit
 import os
+import queue
 import shutil
 import subprocess
 import tempfile
@@ -142,11 +143,24 @@ def execute(kc, code, timeout=30, **kwargs):
             break
         if msg["msg_type"] != "status":
             outputs.append(msg)
+    return reply_to(kc, msg_id, timeout)["content"], outputs
+
+
+def reply_to(kc, msg_id, timeout=30):
+    """The shell reply to the request `msg_id` (replies to earlier requests, such
+    as wait_for_ready's kernel_info, may still queue before it); TimeoutError
+    when none comes within `timeout`."""
+    deadline = time.monotonic() + timeout
     while True:
-        # Replies to earlier requests (wait_for_ready's kernel_info) may still queue.
-        reply = kc.get_shell_msg(timeout=timeout)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no reply to {msg_id} within {timeout} s")
+        try:
+            reply = kc.get_shell_msg(timeout=remaining)
+        except queue.Empty:
+            raise TimeoutError(f"no reply to {msg_id} within {timeout} s") from None
         if reply["parent_header"].get("msg_id") == msg_id:
-            return reply["content"], outputs
+            return reply
 
 
 def value_of(kc, expression):
@@ -211,7 +225,4 @@ def interrupt_after(km, kc, code, delay=0.5, printed=None):
         time.sleep(delay)
     sent = time.monotonic()
     km.interrupt_kernel()
-    while True:
-        reply = kc.get_shell_msg(timeout=10)
-        if reply["parent_header"].get("msg_id") == msg_id:
-            return reply["content"], time.monotonic() - sent
+    return reply_to(kc, msg_id, timeout=10)["content"], time.monotonic() - sent

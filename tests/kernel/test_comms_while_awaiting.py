@@ -4,7 +4,7 @@ execute requests still wait, in order, for the running cell."""
 
 import time
 
-from kernel_harness import execute, of_type, stream_text, wait_until_running
+from kernel_harness import execute, of_type, reply_to, stream_text, wait_until_running
 
 ECHO_TARGET = (
     "import comm\n"
@@ -28,14 +28,6 @@ def collect_until(kc, done, timeout=30):
 def is_idle(msg, msg_id):
     return (msg["msg_type"] == "status" and msg["parent_header"].get("msg_id") == msg_id
             and msg["content"]["execution_state"] == "idle")
-
-
-def reply_to(kc, msg_id, timeout=30):
-    deadline = time.monotonic() + timeout
-    while True:
-        reply = kc.get_shell_msg(timeout=max(deadline - time.monotonic(), 0.01))
-        if reply["parent_header"].get("msg_id") == msg_id:
-            return reply
 
 
 def test_comm_message_is_handled_while_a_cell_awaits(kernel):

@@ -2,7 +2,6 @@
 the kernel inherited SIGINT ignored or blocked, not when user code replaces
 the SIGINT handler."""
 
-import queue
 import signal
 import tempfile
 import time
@@ -10,26 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from kernel_harness import execute, native_stacks, of_type, start_kernel, stop_kernel
+from kernel_harness import execute, native_stacks, of_type, reply_to, start_kernel, stop_kernel
 from kernel_harness import interrupt_after as harness_interrupt_after
 
 SLEEP = "import time\ntime.sleep(100)"
 SLEEP_RUNNING = "import time\nprint('running', flush=True)\ntime.sleep(100)"
 LOOP_RUNNING = "print('running', flush=True)\nwhile True:\n    pass"
-
-
-def wait_reply(kc, msg_id, timeout):
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError(f"no execute_reply within {timeout} s")
-        try:
-            reply = kc.get_shell_msg(timeout=remaining)
-        except queue.Empty:
-            raise TimeoutError(f"no execute_reply within {timeout} s") from None
-        if reply["parent_header"].get("msg_id") == msg_id:
-            return reply["content"]
 
 
 def interrupt_first_cell(_):
@@ -44,7 +29,7 @@ def interrupt_first_cell(_):
             sent = time.monotonic()
             km.interrupt_kernel()
             try:
-                reply = wait_reply(kc, msg_id, timeout=15)
+                reply = reply_to(kc, msg_id, timeout=15)["content"]
             except TimeoutError:
                 raise AssertionError(f"no execute_reply within 15 s of the interrupt\n{stuck_kernel(km, kc, msg_id, log)}")
             elapsed = time.monotonic() - sent
@@ -65,7 +50,7 @@ def stuck_kernel(km, kc, msg_id, log):
         facts = ["stacks of the kernel's threads:\n" + native_stacks(km.provisioner.process.pid)]
         km.interrupt_kernel()
         try:
-            reply = wait_reply(kc, msg_id, timeout=10)
+            reply = reply_to(kc, msg_id, timeout=10)["content"]
             facts.append(f"a second interrupt ended the cell: the first was lost ({reply.get('ename')})")
         except TimeoutError:
             facts.append("a second interrupt did not end the cell within 10 s either: the kernel is stuck")
