@@ -49,7 +49,8 @@ venv_packages() {
 # interpreter (the build's C++ dependencies come from Debian): on a new machine the
 # download and the compile overlap instead of adding up.
 # In a process group of its own, so that a set-up that stops early (Ctrl-C, a
-# failure) stops pip too instead of leaving it writing into the venv.
+# failed build) stops pip too instead of leaving it writing into the venv; the
+# next set-up installs again (the stamp is written only after a whole install).
 pip_pid=
 trap '[ -z "$pip_pid" ] || kill -TERM -- "-$pip_pid" 2>/dev/null || true' EXIT
 if stamp_changed "$VENV/.requirements.sha256" "$ROOT/requirements.txt"; then
@@ -61,7 +62,6 @@ if stamp_changed "$VENV/.requirements.sha256" "$ROOT/requirements.txt"; then
 fi
 
 log "build: configuring and building (CMake + Ninja) in $BUILD"
-build_ok=1
 if [ ! -f "$BUILD/build.ninja" ]; then
     # -g1: line tables and function names, enough for the backtraces of a crash
     # or of gdb; full -g made every compile about 40% slower (a build for the
@@ -70,17 +70,14 @@ if [ ! -f "$BUILD/build.ninja" ]; then
         -DPython3_EXECUTABLE="$VENV/bin/python" \
         "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" \
         -DCMAKE_INSTALL_PREFIX="$VENV" > "$CACHE/configure.log" 2>&1 \
-        || { tail -30 "$CACHE/configure.log"; build_ok=0; echo "cmake configure failed (log: $CACHE/configure.log)" >&2; }
+        || { tail -30 "$CACHE/configure.log"; die "cmake configure failed (log: $CACHE/configure.log)"; }
 fi
-if [ $build_ok = 1 ]; then
-    cmake --build "$BUILD" "${TARGETS[@]}" > "$CACHE/build.log" 2>&1 \
-        || { grep -E "error|FAILED" "$CACHE/build.log" | head -30; build_ok=0; echo "build failed (log: $CACHE/build.log)" >&2; }
-fi
+cmake --build "$BUILD" "${TARGETS[@]}" > "$CACHE/build.log" 2>&1 \
+    || { grep -E "error|FAILED" "$CACHE/build.log" | head -30; die "build failed (log: $CACHE/build.log)"; }
 if [ -n "$pip_pid" ]; then
     wait "$pip_pid" || { pip_pid=; tail -20 "$CACHE/pip.log"; die "venv: installing the PyPI packages failed (log: $CACHE/pip.log)"; }
     pip_pid=
     log "venv: PyPI packages installed"
 fi
-[ $build_ok = 1 ] || die "the native build failed (see above)"
 cmake --install "$BUILD" > /dev/null
 log "build: kernel installed: $VENV/bin/xaccel, kernelspec $VENV/share/jupyter/kernels/xaccel"
