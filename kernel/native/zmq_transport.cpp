@@ -9,6 +9,7 @@
 #include <vector>
 #include <iostream>
 #include <stdexcept>
+#include <string>
 
 #include <pybind11/pybind11.h>
 #include <xeus/xkernel.hpp>
@@ -24,10 +25,35 @@ namespace xaccel
         // xeus 2.4.1 binds its own iopub publisher when the server is built;
         // iopub_publisher replaces it, so xeus's is given a spare address
         // and never started.
-        xeus::xconfiguration with_spare_iopub(xeus::xconfiguration config)
+        xeus::xconfiguration with_spare_iopub(xeus::xconfiguration config, const reserved_port* spare)
         {
-            config.m_iopub_port = config.m_transport == "tcp" ? "0" : config.m_iopub_port + "-unused";
+            config.m_iopub_port = spare ? std::to_string(spare->number()) : config.m_iopub_port + "-unused";
             return config;
+        }
+
+        std::vector<int> tcp_ports(const xeus::xconfiguration& config)
+        {
+            std::vector<int> ports;
+            for (const std::string* port : {&config.m_shell_port, &config.m_control_port, &config.m_stdin_port,
+                                            &config.m_iopub_port, &config.m_hb_port})
+            {
+                try
+                {
+                    ports.push_back(std::stoi(*port));
+                }
+                catch (std::exception&)
+                {
+                    // Not a number: ZeroMQ's bind reports it below.
+                }
+            }
+            return ports;
+        }
+
+        std::string describe_endpoints(const xeus::xconfiguration& config)
+        {
+            return config.m_transport + "://" + config.m_ip + " (shell " + config.m_shell_port + ", iopub "
+                   + config.m_iopub_port + ", stdin " + config.m_stdin_port + ", control " + config.m_control_port
+                   + ", heartbeat " + config.m_hb_port + ")";
         }
 
         bool origin_has_no_reply(channel origin)
@@ -77,11 +103,26 @@ namespace xaccel
         return rc < 0 ? 0 : rc;
     }
 
+    detail::spare_iopub_port::spare_iopub_port(const xeus::xconfiguration& config)
+    {
+        if (config.m_transport == "tcp")
+        {
+            p_spare_port = std::make_unique<reserved_port>(config.m_ip, tcp_ports(config));
+        }
+    }
+
+    // A port in use (or a bad address) ends the kernel with a message that
+    // says which addresses it was asked to listen on.
     zmq_transport::zmq_transport(zmq::context_t& context, const xeus::xconfiguration& config)
-        : xeus::xserver_zmq(context, with_spare_iopub(config), nl::json::error_handler_t::replace)
+    try : detail::spare_iopub_port(config)
+        , xeus::xserver_zmq(context, with_spare_iopub(config, p_spare_port.get()), nl::json::error_handler_t::replace)
         , m_codec(config.m_signature_scheme, config.m_key, wire_limits::from_environment())
         , m_username(xeus::get_user_name())
     {
+        if (p_spare_port)
+        {
+            p_spare_port->release();
+        }
         // Two clients with one ZeroMQ identity: replies go to the newest
         // connection, as with ipykernel.
         for (zmq::socket_t* socket : {&m_shell, &m_controller, &m_stdin})
@@ -97,6 +138,10 @@ namespace xaccel
             throw std::runtime_error("cannot create the signal wake-up pipe");
         }
         py::module_::import("signal").attr("set_wakeup_fd")(m_signal_pipe[1], py::arg("warn_on_full_buffer") = false);
+    }
+    catch (zmq::error_t& e)
+    {
+        throw std::runtime_error("cannot listen on " + describe_endpoints(config) + ": " + e.what());
     }
 
     zmq_transport::~zmq_transport()

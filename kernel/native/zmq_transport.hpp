@@ -17,13 +17,25 @@
 #include "../core/transport.hpp"
 #include "control_thread.hpp"
 #include "iopub_publisher.hpp"
+#include "reserved_port.hpp"
 #include "shell_channel.hpp"
 #include "subshell_registry.hpp"
 #include "wire_codec.hpp"
 
 namespace xaccel
 {
-    class zmq_transport final : public xeus::xserver_zmq, public transport
+    namespace detail
+    {
+        // Held before xeus's server is built (a base constructed first): the
+        // port its unused iopub publisher binds (reserved_port.hpp).
+        struct spare_iopub_port
+        {
+            explicit spare_iopub_port(const xeus::xconfiguration& config);
+            std::unique_ptr<reserved_port> p_spare_port;
+        };
+    }
+
+    class zmq_transport final : private detail::spare_iopub_port, public xeus::xserver_zmq, public transport
     {
     public:
         zmq_transport(zmq::context_t& context, const xeus::xconfiguration& config);

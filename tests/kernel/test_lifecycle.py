@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -131,3 +132,17 @@ def test_missing_or_bad_connection_file_is_a_clear_error(tmp_path):
     assert broken.returncode == 2 and "cannot read connection file" in broken.stderr
     usage = subprocess.run([binary], capture_output=True, text=True, timeout=30)
     assert usage.returncode == 2 and "usage: xaccel -f CONNECTION_FILE" in usage.stdout
+
+
+def test_a_port_in_use_is_a_clear_error(tmp_path):
+    binary = require_kernelspec().argv[0]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        path = tmp_path / "taken.json"
+        write_connection_file(str(path), ip="127.0.0.1", key=b"k", hb_port=port)
+        result = subprocess.run([binary, "-f", str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "cannot listen on tcp://127.0.0.1 (shell " in result.stderr
+    assert f"heartbeat {port}): Address already in use" in result.stderr
