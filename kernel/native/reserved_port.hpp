@@ -3,9 +3,10 @@
 // xeus 2.4.1 binds its own iopub publisher, which the kernel replaces
 // (iopub_publisher.hpp), before it binds the other channels. Letting the OS
 // pick that spare port (port 0) could hand out one of the connection file's
-// ports, freed by the client a moment ago and not yet bound: the kernel then
-// died with "Address already in use" about once in a few thousand starts.
-// reserved_port picks a port outside a given set and keeps a bound,
+// ports, freed by the client a moment ago and not yet bound (or the ports of
+// another kernel starting at the same time): that kernel then died with
+// "Address already in use". reserved_port picks a port that no bind(0) is
+// handed (see the constructor) outside a given set, and keeps a bound,
 // non-listening SO_REUSEADDR socket on it, so no one else takes it, until the
 // ZeroMQ listener (which also sets SO_REUSEADDR) has bound it.
 #ifndef XACCEL_NATIVE_RESERVED_PORT_HPP

@@ -70,6 +70,31 @@ namespace xaccel
         }
     }
 
+    TEST(reserved_port, is_never_of_the_parity_bind_0_is_given)
+    {
+        // jupyter_client picks a kernel's ports with bind(0): Linux hands
+        // those out from one parity of its ephemeral range.
+        std::set<int> os_parities;
+        for (int i = 0; i < 20; ++i)
+        {
+            int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            sockaddr_in address{};
+            address.sin_family = AF_INET;
+            address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            socklen_t length = sizeof(address);
+            ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+            ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+            os_parities.insert(ntohs(address.sin_port) % 2);
+            close(fd);
+        }
+        ASSERT_EQ(os_parities.size(), 1u) << "bind(0) gave ports of both parities: this check assumes Linux >= 4.6";
+        for (int round = 0; round < 50; ++round)
+        {
+            reserved_port spare("127.0.0.1", {});
+            EXPECT_NE(spare.number() % 2, *os_parities.begin()) << spare.number();
+        }
+    }
+
     TEST(reserved_port, a_name_instead_of_an_address_is_an_error)
     {
         EXPECT_THROW(reserved_port("localhost.invalid", {}), std::runtime_error);
