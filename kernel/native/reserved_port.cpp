@@ -25,19 +25,20 @@ namespace xaccel
         };
         using addrinfo_ptr = std::unique_ptr<addrinfo, addrinfo_deleter>;
 
-        // ZeroMQ's "*" is the wildcard address.
-        addrinfo_ptr numeric_address(const std::string& ip)
+        // The address ZeroMQ binds for `ip`: IPv4 (xeus does not enable
+        // ZeroMQ's IPv6), "*" is the wildcard address.
+        addrinfo_ptr bind_address(const std::string& ip)
         {
             addrinfo hints{};
-            hints.ai_family = AF_UNSPEC;
+            hints.ai_family = AF_INET;
             hints.ai_socktype = SOCK_STREAM;
-            hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+            hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
             addrinfo* found = nullptr;
             const char* host = ip == "*" ? nullptr : ip.c_str();
             int rc = getaddrinfo(host, "0", &hints, &found);
             if (rc != 0 || found == nullptr)
             {
-                throw std::runtime_error("'" + ip + "' is not a numeric IP address: " + gai_strerror(rc));
+                throw std::runtime_error("cannot resolve '" + ip + "': " + gai_strerror(rc));
             }
             return addrinfo_ptr(found);
         }
@@ -138,7 +139,7 @@ namespace xaccel
     // `avoid`) is kept.
     reserved_port::reserved_port(const std::string& ip, const std::vector<int>& avoid)
     {
-        addrinfo_ptr address = numeric_address(ip);
+        addrinfo_ptr address = bind_address(ip);
         auto avoided = [&avoid](int port) { return std::find(avoid.begin(), avoid.end(), port) != avoid.end(); };
         port_range range = ephemeral_ports();
         int probe_port = 0;

@@ -27,7 +27,14 @@ namespace xaccel
         // and never started.
         xeus::xconfiguration with_spare_iopub(xeus::xconfiguration config, const reserved_port* spare)
         {
-            config.m_iopub_port = spare ? std::to_string(spare->number()) : config.m_iopub_port + "-unused";
+            if (config.m_transport != "tcp")
+            {
+                config.m_iopub_port += "-unused";
+            }
+            else
+            {
+                config.m_iopub_port = spare ? std::to_string(spare->number()) : "0";
+            }
             return config;
         }
 
@@ -105,9 +112,19 @@ namespace xaccel
 
     detail::spare_iopub_port::spare_iopub_port(const xeus::xconfiguration& config)
     {
-        if (config.m_transport == "tcp")
+        if (config.m_transport != "tcp")
+        {
+            return;
+        }
+        try
         {
             p_spare_port = std::make_unique<reserved_port>(config.m_ip, tcp_ports(config));
+        }
+        catch (std::exception& e)
+        {
+            // ZeroMQ may still bind what was asked for (it reports what it cannot).
+            std::cerr << "xaccel: no spare port held for xeus's iopub publisher (" << e.what()
+                      << "); it binds port 0" << std::endl;
         }
     }
 

@@ -95,8 +95,20 @@ namespace xaccel
         }
     }
 
-    TEST(reserved_port, a_name_instead_of_an_address_is_an_error)
+    TEST(reserved_port, takes_the_addresses_zeromq_binds)
     {
-        EXPECT_THROW(reserved_port("localhost.invalid", {}), std::runtime_error);
+        EXPECT_GT(reserved_port("localhost", {}).number(), 0);
+        EXPECT_GT(reserved_port("*", {}).number(), 0);
+        EXPECT_GT(reserved_port("0.0.0.0", {}).number(), 0);
+    }
+
+    TEST(reserved_port, says_so_when_every_port_is_avoided)
+    {
+        std::vector<int> every_port;
+        for (int port = 1; port < 65536; ++port)
+        {
+            every_port.push_back(port);
+        }
+        EXPECT_THROW(reserved_port("127.0.0.1", every_port), std::runtime_error);
     }
 }
