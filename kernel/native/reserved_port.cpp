@@ -23,64 +23,43 @@ namespace xaccel
         {
             void operator()(addrinfo* info) const noexcept { freeaddrinfo(info); }
         };
-        using addrinfo_ptr = std::unique_ptr<addrinfo, addrinfo_deleter>;
 
-        // The address ZeroMQ binds for `ip`: IPv4 (xeus does not enable
-        // ZeroMQ's IPv6), "*" is the wildcard address.
-        addrinfo_ptr bind_address(const std::string& ip)
+        // The IPv4 address ZeroMQ binds for `ip` (xeus does not enable
+        // ZeroMQ's IPv6, and a bind never looks names up): a numeric address,
+        // or "*" for any. An interface name ("lo") is not resolved here.
+        sockaddr_in bind_address(const std::string& ip)
         {
             addrinfo hints{};
             hints.ai_family = AF_INET;
             hints.ai_socktype = SOCK_STREAM;
-            hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+            hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
             addrinfo* found = nullptr;
             const char* host = ip == "*" ? nullptr : ip.c_str();
             int rc = getaddrinfo(host, "0", &hints, &found);
             if (rc != 0 || found == nullptr)
             {
-                throw std::runtime_error("cannot resolve '" + ip + "': " + gai_strerror(rc));
+                throw std::runtime_error("'" + ip + "' is not a numeric IPv4 address: " + gai_strerror(rc));
             }
-            return addrinfo_ptr(found);
-        }
-
-        void set_port(sockaddr_storage& address, int port)
-        {
-            auto network_port = htons(static_cast<std::uint16_t>(port));
-            if (address.ss_family == AF_INET6)
-            {
-                reinterpret_cast<sockaddr_in6&>(address).sin6_port = network_port;
-            }
-            else
-            {
-                reinterpret_cast<sockaddr_in&>(address).sin_port = network_port;
-            }
-        }
-
-        int port_of(const sockaddr_storage& address)
-        {
-            if (address.ss_family == AF_INET6)
-            {
-                return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
-            }
-            return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
+            std::unique_ptr<addrinfo, addrinfo_deleter> owner(found);
+            sockaddr_in address{};
+            std::memcpy(&address, found->ai_addr, sizeof(address));
+            return address;
         }
 
         // A bound, non-listening SO_REUSEADDR socket on `port` (0: the OS
         // picks); -1 if the port is taken.
-        int hold(const addrinfo& where, int port, int& bound_port)
+        int hold(sockaddr_in address, int port, int& bound_port)
         {
-            int fd = socket(where.ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
             if (fd < 0)
             {
                 throw std::runtime_error(std::string("cannot open a socket: ") + std::strerror(errno));
             }
-            sockaddr_storage address{};
-            std::memcpy(&address, where.ai_addr, where.ai_addrlen);
-            set_port(address, port);
+            address.sin_port = htons(static_cast<std::uint16_t>(port));
             socklen_t length = sizeof(address);
             int on = 1;
             if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0
-                || bind(fd, reinterpret_cast<sockaddr*>(&address), where.ai_addrlen) != 0
+                || bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0
                 || getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
             {
                 int error = errno;
@@ -91,7 +70,7 @@ namespace xaccel
                 }
                 throw std::runtime_error(std::string("cannot bind a spare port: ") + std::strerror(error));
             }
-            bound_port = port_of(address);
+            bound_port = ntohs(address.sin_port);
             return fd;
         }
 
@@ -139,11 +118,11 @@ namespace xaccel
     // `avoid`) is kept.
     reserved_port::reserved_port(const std::string& ip, const std::vector<int>& avoid)
     {
-        addrinfo_ptr address = bind_address(ip);
+        const sockaddr_in address = bind_address(ip);
         auto avoided = [&avoid](int port) { return std::find(avoid.begin(), avoid.end(), port) != avoid.end(); };
         port_range range = ephemeral_ports();
         int probe_port = 0;
-        int probe = hold(*address, 0, probe_port);
+        int probe = hold(address, 0, probe_port);
         if (probe >= 0)
         {
             close(probe);  // at once: it may be a port a client has just picked
@@ -161,7 +140,7 @@ namespace xaccel
                 {
                     continue;
                 }
-                m_fd = hold(*address, port, m_port);
+                m_fd = hold(address, port, m_port);
                 if (m_fd >= 0)
                 {
                     return;
@@ -171,7 +150,7 @@ namespace xaccel
         // No range to choose from, or nothing free in it: the OS's pick.
         for (int attempt = 0; attempt < 32; ++attempt)
         {
-            m_fd = hold(*address, 0, m_port);
+            m_fd = hold(address, 0, m_port);
             if (m_fd < 0)
             {
                 break;

@@ -20,8 +20,8 @@ namespace xaccel
     class reserved_port
     {
     public:
-        // Throws std::runtime_error when `ip` does not resolve to an IPv4
-        // address ("*": any) or no port outside `avoid` can be bound.
+        // Throws std::runtime_error when `ip` is not a numeric IPv4 address
+        // (or "*": any) or no port outside `avoid` can be bound.
         reserved_port(const std::string& ip, const std::vector<int>& avoid);
         ~reserved_port();
 
