@@ -152,11 +152,9 @@ def reply_to(kc, msg_id, timeout=30):
     when none comes within `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError(f"no reply to {msg_id} within {timeout} s")
         try:
-            reply = kc.get_shell_msg(timeout=remaining)
+            # a timeout of 0 once the deadline has passed: only what already queued
+            reply = kc.get_shell_msg(timeout=max(deadline - time.monotonic(), 0))
         except queue.Empty:
             raise TimeoutError(f"no reply to {msg_id} within {timeout} s") from None
         if reply["parent_header"].get("msg_id") == msg_id:
