@@ -6,14 +6,24 @@
 #include <iostream>
 #include <stdexcept>
 
+#include <poll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
 namespace xaccel
 {
     namespace
     {
         shell_channel* g_shell_channel = nullptr;
 
+        // Whether this thread holds the socket (a thread that holds it sends
+        // at once: it must not try to take it again).
+        thread_local bool t_holding = false;
+        // ... as the main thread in its wait (requests then need no wake-up).
+        thread_local bool t_holding_as_main = false;
+
         // Whether the header frame of `wire` mentions a subshell at all: the
-        // common request (no subshell) is relayed without being parsed here.
+        // common request (no subshell) goes to the main thread unparsed.
         bool mentions_subshell(const zmq::multipart_t& wire)
         {
             static constexpr char delimiter[] = "<IDS|MSG>";
@@ -39,13 +49,16 @@ namespace xaccel
         return g_shell_channel;
     }
 
-    shell_channel::shell_channel(zmq::context_t& context, wire_codec& codec, iopub_publisher& iopub,
-                                 subshell_registry& subshells)
-        : m_context(context)
-        , r_codec(codec)
+    shell_channel::shell_channel(wire_codec& codec, iopub_publisher& iopub, subshell_registry& subshells)
+        : r_codec(codec)
         , r_iopub(iopub)
         , r_subshells(subshells)
+        , m_timer_fd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC))
     {
+        if (m_timer_fd < 0)
+        {
+            throw std::runtime_error(std::string("cannot create the shell channel's timer: ") + std::strerror(errno));
+        }
     }
 
     shell_channel::~shell_channel()
@@ -55,13 +68,13 @@ namespace xaccel
         {
             g_shell_channel = nullptr;
         }
+        close(m_timer_fd);
     }
 
     void shell_channel::start(zmq::socket_t& shell, kernel_core& core)
     {
         p_core = &core;
         m_router = std::move(shell);
-        m_relay = open_relay(m_context, "inproc://xaccel-shell-relay", shell);
         g_shell_channel = this;
         m_thread = std::thread([this] { run(); });
     }
@@ -75,69 +88,119 @@ namespace xaccel
         m_stop = true;
         m_wake.notify();
         m_thread.join();
-        send_outgoing();
-    }
-
-    void shell_channel::send(message reply)
-    {
+        // Replies queued last leave now (no one else holds the socket).
+        if (m_router_mutex.try_lock())
         {
-            std::lock_guard<std::mutex> lock(m_outgoing_mutex);
-            m_outgoing.push_back(std::move(reply));
+            take(holder::sender);
+            let_go();
         }
-        m_wake.notify();
     }
 
-    void shell_channel::send_outgoing()
+    // ---- holding the socket ------------------------------------------------
+
+    void shell_channel::take(holder who)
     {
-        std::deque<message> outgoing;
+        // Replies queued while someone else held the socket leave first.
+        m_holder = who;
+        t_holding = true;
+        t_holding_as_main = who == holder::main_thread;
+        flush_outgoing();
+    }
+
+    void shell_channel::let_go()
+    {
+        // A main thread that waits without the socket (it was held when its
+        // wait began) takes it on its next round: wake it.
+        const bool wake_main = !t_holding_as_main;
+        while (true)
         {
-            std::lock_guard<std::mutex> lock(m_outgoing_mutex);
+            flush_outgoing();
+            m_holder = holder::none;
+            t_holding = t_holding_as_main = false;
+            m_router_mutex.unlock();
+            if (wake_main && m_main_waiting)
+            {
+                m_main_wake.notify();
+            }
+            // A reply queued just before the unlock by a thread that could
+            // not take the socket: send it, unless someone holds it again
+            // (who sends it when they take it or are woken).
+            if (!outgoing_waiting())
+            {
+                return;
+            }
+            if (!m_router_mutex.try_lock())
+            {
+                wake_holder();
+                return;
+            }
+            m_holder = holder::sender;
+            t_holding = true;
+        }
+    }
+
+    void shell_channel::flush_outgoing()
+    {
+        std::deque<wire_frames> outgoing;
+        {
+            std::lock_guard<std::mutex> lock(m_queues_mutex);
             outgoing.swap(m_outgoing);
         }
-        for (const message& reply : outgoing)
+        for (wire_frames& frames : outgoing)
         {
-            send_frames(m_router, r_codec.encode(reply));
+            try
+            {
+                send_frames(m_router, std::move(frames));
+            }
+            catch (std::exception& e)
+            {
+                std::cerr << "xaccel: shell channel: cannot send a reply: " << e.what() << std::endl;
+            }
         }
     }
 
-    void shell_channel::run()
+    bool shell_channel::outgoing_waiting()
     {
-        while (!m_stop)
+        std::lock_guard<std::mutex> lock(m_queues_mutex);
+        return !m_outgoing.empty();
+    }
+
+    void shell_channel::wake_holder()
+    {
+        switch (m_holder.load())
         {
-            zmq::pollitem_t items[] = {{static_cast<void*>(m_router), 0, ZMQ_POLLIN, 0},
-                                       {static_cast<void*>(m_relay), 0, ZMQ_POLLIN, 0},
-                                       {nullptr, m_wake.read_fd(), ZMQ_POLLIN, 0}};
-            if (zmq_poll(items, 3, -1) < 0)
+        case holder::main_thread: m_main_wake.notify(); break;
+        case holder::standby: m_wake.notify(); break;
+        default: break;  // none or a sender: they send what is queued before letting go
+        }
+    }
+
+    // Everything the socket has now: subshell requests are routed at once,
+    // the others queued for the main thread (in arrival order).
+    void shell_channel::receive_all()
+    {
+        while (true)
+        {
+            zmq::multipart_t wire;
+            try
             {
-                if (zmq_errno() == EINTR)
+                if (!wire.recv(m_router, ZMQ_DONTWAIT))
                 {
-                    continue;
+                    return;
                 }
-                std::cerr << "xaccel: shell channel: zmq_poll failed: " << zmq_strerror(zmq_errno()) << std::endl;
-                return;
+            }
+            catch (zmq::error_t& e)
+            {
+                if (e.num() != EINTR)
+                {
+                    std::cerr << "xaccel: shell channel: " << e.what() << std::endl;
+                    return;
+                }
+                continue;
             }
             try
             {
-                if (items[2].revents & ZMQ_POLLIN)
-                {
-                    m_wake.drain();
-                }
-                // Replies of the main thread, then of the subshells.
-                zmq::multipart_t reply;
-                while (reply.recv(m_relay, ZMQ_DONTWAIT))
-                {
-                    reply.send(m_router);
-                }
-                send_outgoing();
-                if (items[0].revents & ZMQ_POLLIN)
-                {
-                    zmq::multipart_t wire;
-                    while (!m_stop && wire.recv(m_router, ZMQ_DONTWAIT))
-                    {
-                        route(wire);
-                        wire.clear();
-                    }
-                }
+                route(wire);
             }
             catch (std::exception& e)
             {
@@ -146,11 +209,173 @@ namespace xaccel
         }
     }
 
+    void shell_channel::send(wire_frames frames)
+    {
+        {
+            std::lock_guard<std::mutex> lock(m_queues_mutex);
+            m_outgoing.push_back(std::move(frames));
+        }
+        if (t_holding)
+        {
+            flush_outgoing();
+        }
+        else if (m_router_mutex.try_lock())
+        {
+            take(holder::sender);
+            let_go();
+        }
+        else
+        {
+            wake_holder();
+        }
+    }
+
+    void shell_channel::send(const message& reply)
+    {
+        send(r_codec.encode(reply));
+    }
+
+    // ---- the main thread ---------------------------------------------------
+
+    shell_channel::main_wait::main_wait(shell_channel& channel)
+        : m_channel(channel)
+    {
+        m_channel.m_main_waiting = true;
+        m_channel.arm_takeover(false);
+        if (m_channel.m_router_mutex.try_lock())
+        {
+            m_holding = true;
+            m_channel.take(holder::main_thread);
+        }
+        else
+        {
+            // The standby thread (or a sender, for a moment) has it: ask for
+            // it back; the standby thread wakes this wait when it lets go.
+            m_channel.m_wake.notify();
+        }
+    }
+
+    shell_channel::main_wait::~main_wait()
+    {
+        try
+        {
+            if (m_holding)
+            {
+                m_channel.receive_all();
+                m_channel.let_go();
+            }
+        }
+        catch (std::exception& e)
+        {
+            std::cerr << "xaccel: shell channel: " << e.what() << std::endl;
+        }
+        m_channel.m_main_wake.drain();
+        m_channel.m_main_waiting = false;
+        m_channel.arm_takeover(true);
+    }
+
+    bool shell_channel::next_request(zmq::multipart_t& out)
+    {
+        std::lock_guard<std::mutex> lock(m_queues_mutex);
+        if (m_requests.empty())
+        {
+            return false;
+        }
+        out = std::move(m_requests.front());
+        m_requests.pop_front();
+        return true;
+    }
+
+    bool shell_channel::has_requests()
+    {
+        std::lock_guard<std::mutex> lock(m_queues_mutex);
+        return !m_requests.empty();
+    }
+
+    void shell_channel::collect_now()
+    {
+        if (m_router_mutex.try_lock())
+        {
+            take(holder::sender);
+            receive_all();
+            let_go();
+        }
+    }
+
+    void shell_channel::arm_takeover(bool armed)
+    {
+        itimerspec spec{};
+        if (armed)
+        {
+            spec.it_value.tv_nsec = std::chrono::nanoseconds(takeover_after).count();
+        }
+        timerfd_settime(m_timer_fd, 0, &spec, nullptr);
+    }
+
+    // ---- the standby thread ------------------------------------------------
+
+    void shell_channel::run()
+    {
+        while (!m_stop)
+        {
+            pollfd fds[] = {{m_wake.read_fd(), POLLIN, 0}, {m_timer_fd, POLLIN, 0}};
+            if (poll(fds, 2, -1) < 0)
+            {
+                if (errno == EINTR)
+                {
+                    continue;
+                }
+                std::cerr << "xaccel: shell channel: poll failed: " << std::strerror(errno) << std::endl;
+                return;
+            }
+            m_wake.drain();
+            std::uint64_t expirations = 0;
+            bool expired = read(m_timer_fd, &expirations, sizeof(expirations)) == sizeof(expirations);
+            // The main thread has been away from its wait for a while (and
+            // is still away): serve the socket until it is back.
+            if (expired && !m_stop && !m_main_waiting && m_router_mutex.try_lock())
+            {
+                take(holder::standby);
+                serve_while_main_away();
+            }
+        }
+    }
+
+    void shell_channel::serve_while_main_away()
+    {
+        while (!m_stop && !m_main_waiting)
+        {
+            zmq::pollitem_t items[] = {{static_cast<void*>(m_router), 0, ZMQ_POLLIN, 0},
+                                       {nullptr, m_wake.read_fd(), ZMQ_POLLIN, 0}};
+            if (zmq_poll(items, 2, -1) < 0 && zmq_errno() != EINTR)
+            {
+                std::cerr << "xaccel: shell channel: zmq_poll failed: " << zmq_strerror(zmq_errno()) << std::endl;
+                break;
+            }
+            m_wake.drain();
+            flush_outgoing();
+            receive_all();
+        }
+        let_go();  // wakes the main thread's wait, which takes the socket on its next round
+    }
+
+    void shell_channel::queue_for_main(zmq::multipart_t wire)
+    {
+        {
+            std::lock_guard<std::mutex> lock(m_queues_mutex);
+            m_requests.push_back(std::move(wire));
+        }
+        if (!t_holding_as_main)
+        {
+            m_main_wake.notify();
+        }
+    }
+
     void shell_channel::route(zmq::multipart_t& wire)
     {
         if (!mentions_subshell(wire))
         {
-            wire.send(m_relay);
+            queue_for_main(std::move(wire));
             return;
         }
         // Parsed to find its subshell; the main thread checks a request it
@@ -160,7 +385,7 @@ namespace xaccel
         auto id = peek.problem.empty() ? peek.msg.header.find("subshell_id") : peek.msg.header.end();
         if (!peek.problem.empty() || id == peek.msg.header.end() || !id->is_string())
         {
-            wire.send(m_relay);  // the main shell's (subshell_id null), or rejected there
+            queue_for_main(std::move(wire));  // the main shell's (subshell_id null), or rejected there
             return;
         }
         const std::string subshell_id = id->get<std::string>();
@@ -203,6 +428,7 @@ namespace xaccel
                                      {"ename", "UnknownSubshellError"},
                                      {"evalue", "Unknown subshell_id '" + subshell_id + "'"},
                                      {"traceback", nl::json::array()}};
+            // The caller holds the socket.
             send_frames(m_router, r_codec.encode(reply));
         }
         publish_status("idle", request.header);

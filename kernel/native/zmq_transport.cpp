@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <fcntl.h>
 #include <unistd.h>
 #include <vector>
@@ -149,7 +150,7 @@ namespace xaccel
         p_iopub = std::make_unique<iopub_publisher>(
             context, xeus::get_end_point(config.m_transport, config.m_ip, config.m_iopub_port), m_codec);
         p_control = std::make_unique<control_thread>(context, m_codec, *p_iopub);
-        p_shell_channel = std::make_unique<shell_channel>(context, m_codec, *p_iopub, m_subshells);
+        p_shell_channel = std::make_unique<shell_channel>(m_codec, *p_iopub, m_subshells);
         if (pipe2(m_signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
         {
             throw std::runtime_error("cannot create the signal wake-up pipe");
@@ -184,7 +185,7 @@ namespace xaccel
     {
         start_heartbeat_thread();
         p_control->start(m_controller, *p_core);
-        // From here on m_shell is the main thread's end of the shell relay.
+        // From here on the shell socket belongs to p_shell_channel.
         p_shell_channel->start(m_shell, *p_core);
         p_control->set_subshells(&m_subshells);
         set_current_subshells(&m_subshells);
@@ -215,7 +216,14 @@ namespace xaccel
     void zmq_transport::send(channel c, const message& routing, message reply)
     {
         reply.identities = routing.identities;
-        send_frames(c == channel::control ? m_controller : m_shell, m_codec.encode(reply));
+        if (c == channel::control)
+        {
+            send_frames(m_controller, m_codec.encode(reply));
+        }
+        else
+        {
+            p_shell_channel->send(m_codec.encode(reply));
+        }
     }
 
     void zmq_transport::publish(message msg)
@@ -241,6 +249,21 @@ namespace xaccel
             }
             throw;
         }
+        return decode(wire, origin, out);
+    }
+
+    bool zmq_transport::take_shell(message& out)
+    {
+        zmq::multipart_t wire;
+        if (!p_shell_channel->next_request(wire))
+        {
+            return false;
+        }
+        return decode(wire, channel::shell, out);
+    }
+
+    bool zmq_transport::decode(zmq::multipart_t& wire, channel origin, message& out)
+    {
         // Control messages come through the control thread, which checked
         // their signature for replays already (control_thread.hpp).
         wire_codec::decoded result = m_codec.decode(wire, origin, origin != channel::control);
@@ -311,7 +334,7 @@ namespace xaccel
         {
             // One shell request per call: the event loop runs between requests.
             message msg;
-            if (receive(m_shell, channel::shell, msg) && !msg.header.is_null())
+            if (take_shell(msg) && !msg.header.is_null())
             {
                 p_core->handle(std::move(msg));
             }
@@ -322,8 +345,9 @@ namespace xaccel
     std::vector<message> zmq_transport::take_waiting_shell()
     {
         std::vector<message> waiting;
+        p_shell_channel->collect_now();
         message msg;
-        while (receive(m_shell, channel::shell, msg))
+        while (take_shell(msg))
         {
             if (!msg.header.is_null())
             {
@@ -336,17 +360,36 @@ namespace xaccel
 
     bool zmq_transport::wait(int fd, int timeout_ms, bool accept_shell)
     {
-        zmq::pollitem_t items[] = {{static_cast<void*>(m_controller), 0, ZMQ_POLLIN, 0},
-                                   {nullptr, fd, ZMQ_POLLIN, 0},
-                                   {static_cast<void*>(m_shell), 0, ZMQ_POLLIN, 0}};
-        int count = accept_shell ? 3 : 2;
+        zmq::pollitem_t items[4] = {{static_cast<void*>(m_controller), 0, ZMQ_POLLIN, 0},
+                                    {nullptr, fd, ZMQ_POLLIN, 0}};
+        int count = 2;
         if (fd < 0)
         {
             items[1].fd = -1;
             items[1].events = 0;
         }
-        poll_items(items, count, timeout_ms);
-        return (items[0].revents & ZMQ_POLLIN) || (accept_shell && (items[2].revents & ZMQ_POLLIN));
+        if (!accept_shell)
+        {
+            poll_items(items, count, timeout_ms);
+            return items[0].revents & ZMQ_POLLIN;
+        }
+        {
+            shell_channel::main_wait shell(*p_shell_channel);
+            count += add_shell_items(shell, items + count);
+            poll_items(items, count, p_shell_channel->has_requests() ? 0 : shell.timeout_ms(timeout_ms));
+        }
+        return (items[0].revents & ZMQ_POLLIN) || p_shell_channel->has_requests();
+    }
+
+    int zmq_transport::add_shell_items(const shell_channel::main_wait& shell, zmq::pollitem_t* items)
+    {
+        items[0] = {nullptr, shell.wake_fd(), ZMQ_POLLIN, 0};
+        if (shell.router() == nullptr)
+        {
+            return 1;
+        }
+        items[1] = {shell.router(), 0, ZMQ_POLLIN, 0};
+        return 2;
     }
 
     void zmq_transport::serve_until_engine_started()
@@ -360,35 +403,56 @@ namespace xaccel
         constexpr long announce_ms = 50;
         constexpr long quiet_after_reply_ms = 50;
         constexpr long wait_for_client_ms = 1000;
+        using clock = std::chrono::steady_clock;
+        auto ms_since = [](clock::time_point t)
+        { return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - t).count()); };
+        const clock::time_point started = clock::now();
+        clock::time_point last_answer = started;
         bool announced = false;
         bool answered = false;
-        long waited_ms = 0;
         while (!p_core->engine_started() && !p_core->stop_requested())
         {
-            long timeout = !announced ? announce_ms : (answered ? quiet_after_reply_ms : wait_for_client_ms - waited_ms);
-            zmq::pollitem_t items[] = {{static_cast<void*>(m_controller), 0, ZMQ_POLLIN, 0},
-                                       {static_cast<void*>(m_shell), 0, ZMQ_POLLIN, 0}};
+            long timeout = !announced ? announce_ms - ms_since(started)
+                           : answered ? quiet_after_reply_ms - ms_since(last_answer)
+                                      : wait_for_client_ms - ms_since(started);
+            zmq::pollitem_t items[3] = {{static_cast<void*>(m_controller), 0, ZMQ_POLLIN, 0}};
             try
             {
-                int ready = poll_items(items, 2, std::max(timeout, 0L));
-                if (!announced)
+                {
+                    shell_channel::main_wait shell(*p_shell_channel);
+                    int count = 1 + add_shell_items(shell, items + 1);
+                    poll_items(items, count,
+                               p_shell_channel->has_requests() ? 0 : shell.timeout_ms(std::max(timeout, 0L)));
+                }
+                bool arrived = (items[0].revents & ZMQ_POLLIN) || p_shell_channel->has_requests();
+                if (!announced && (arrived || ms_since(started) >= announce_ms))
                 {
                     p_core->announce_start();
                     announced = true;
                 }
-                if (ready == 0)
+                if (!arrived)
                 {
-                    waited_ms += timeout;
-                    if (answered || waited_ms >= wait_for_client_ms)
+                    bool quiet = announced && (answered ? ms_since(last_answer) >= quiet_after_reply_ms
+                                                        : ms_since(started) >= wait_for_client_ms);
+                    if (quiet)
                     {
                         return;
                     }
-                    continue;
+                    continue;  // not yet (or the shell channel's wake-up)
                 }
-                serve_one_before_engine(m_controller, channel::control);
-                serve_one_before_engine(m_shell, channel::shell);
+                message msg;
+                if (receive(m_controller, channel::control, msg))
+                {
+                    serve_before_engine(std::move(msg));
+                }
+                msg = message{};
+                if (take_shell(msg))
+                {
+                    serve_before_engine(std::move(msg));
+                }
                 check_signals();
                 answered = true;
+                last_answer = clock::now();
             }
             catch (py::error_already_set& e)
             {
@@ -401,10 +465,9 @@ namespace xaccel
         }
     }
 
-    void zmq_transport::serve_one_before_engine(zmq::socket_t& socket, channel origin)
+    void zmq_transport::serve_before_engine(message msg)
     {
-        message msg;
-        if (!receive(socket, origin, msg) || msg.header.is_null())
+        if (msg.header.is_null())
         {
             return;
         }

@@ -68,8 +68,16 @@ namespace xaccel
     private:
         // Receives one message from `socket` without blocking; false if none.
         bool receive(zmq::socket_t& socket, channel origin, message& out);
+        // The next shell request for the main thread; false if none waits.
+        bool take_shell(message& out);
+        // Checks and parses `wire`; a rejected message is logged (and answered
+        // when its header can be trusted) and `out` gets a null header.
+        bool decode(zmq::multipart_t& wire, channel origin, message& out);
+        // The shell channel's poll items for one wait of the main thread;
+        // returns how many were written to `items`.
+        static int add_shell_items(const shell_channel::main_wait& shell, zmq::pollitem_t* items);
         void handle_control();
-        void serve_one_before_engine(zmq::socket_t& socket, channel origin);
+        void serve_before_engine(message msg);
         void answer_rejected(const message& request, const std::string& problem);
 
         int poll_items(zmq::pollitem_t* items, int count, long timeout_ms);
@@ -82,7 +90,8 @@ namespace xaccel
         std::string m_username;
         bool m_channels_started = false;
         std::unique_ptr<control_thread> p_control;
-        // Kernel subshells: the shell socket's own thread routes to them.
+        // The shell socket, shared with a standby thread that serves kernel
+        // subshells while the main thread is busy (shell_channel.hpp).
         subshell_registry m_subshells;
         std::unique_ptr<shell_channel> p_shell_channel;
     };
