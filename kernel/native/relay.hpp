@@ -1,6 +1,6 @@
-// What the threads that own a ROUTER socket and relay to the main thread
-// (control_thread, shell_channel) share: a pipe that wakes their zmq_poll, and
-// the inproc PAIR over which the main thread keeps receiving its requests.
+// A pipe that wakes a zmq_poll from another thread (control_thread,
+// shell_channel), and the inproc PAIR over which the control thread relays
+// requests to the main thread.
 #ifndef XACCEL_NATIVE_RELAY_HPP
 #define XACCEL_NATIVE_RELAY_HPP
 
