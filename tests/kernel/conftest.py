@@ -1,3 +1,3 @@
 """Fixtures of the kernel tests (defined in kernel_harness)."""
 
-from kernel_harness import kernel, shared_kernel  # noqa: F401
+from kernel_harness import kernel, logged_kernel, shared_kernel  # noqa: F401

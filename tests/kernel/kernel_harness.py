@@ -102,6 +102,16 @@ def shared_kernel():
     stop_kernel(km, kc)
 
 
+@pytest.fixture
+def logged_kernel(tmp_path):
+    """A kernel whose stderr goes to a file: (km, kc, path of the log)."""
+    path = tmp_path / "kernel.log"
+    with open(path, "w+") as log:
+        km, kc = start_kernel(stderr=log)
+        yield km, kc, path
+        stop_kernel(km, kc)
+
+
 def native_stacks(pid):
     """The C stacks of every thread of process `pid` (gdb), for the message of
     a test that found a kernel stuck: a thread in a lock wait and one in a

@@ -6,18 +6,9 @@ next request."""
 import pytest
 
 from hostile_frames import DEEP_SLOT, frames, header_with, json_with_deep, nested, replies_to, wait_for_log
-from kernel_harness import execute, start_kernel, stop_kernel
+from kernel_harness import execute
 
 DEEP = 100_000
-
-
-@pytest.fixture
-def logged_kernel(tmp_path):
-    log = open(tmp_path / "kernel.log", "w+")
-    km, kc = start_kernel(stderr=log)
-    yield km, kc, tmp_path / "kernel.log"
-    stop_kernel(km, kc)
-    log.close()
 
 
 def _answers_next_request(km, kc):

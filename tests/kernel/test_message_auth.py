@@ -8,16 +8,7 @@ import pytest
 import zmq
 
 from hostile_frames import frames, replies_to, wait_for_log
-from kernel_harness import execute, start_kernel, stop_kernel
-
-
-@pytest.fixture
-def logged_kernel(tmp_path):
-    log = open(tmp_path / "kernel.log", "w+")
-    km, kc = start_kernel(stderr=log)
-    yield km, kc, tmp_path / "kernel.log"
-    stop_kernel(km, kc)
-    log.close()
+from kernel_harness import execute
 
 
 def _appending_cell(kc, path):
