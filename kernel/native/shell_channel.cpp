@@ -18,10 +18,8 @@ namespace xaccel
         shell_channel* g_shell_channel = nullptr;
 
         // Whether this thread holds the socket (a thread that holds it sends
-        // at once: it must not try to take it again).
+        // at once: it must not try to take it again). As whom: m_holder.
         thread_local bool t_holding = false;
-        // ... as the main thread in its wait (requests then need no wake-up).
-        thread_local bool t_holding_as_main = false;
 
         // Whether the header frame of `wire` mentions a subshell at all: the
         // common request (no subshell) goes to the main thread unparsed.
@@ -90,34 +88,37 @@ namespace xaccel
         m_wake.notify();
         m_thread.join();
         // Replies queued last leave now (no one else holds the socket).
-        if (m_router_mutex.try_lock())
+        if (try_take(holder::sender))
         {
-            take(holder::sender);
             let_go();
         }
     }
 
     // ---- holding the socket ------------------------------------------------
 
-    void shell_channel::take(holder who)
+    bool shell_channel::try_take(holder who)
     {
+        if (!m_router_mutex.try_lock())
+        {
+            return false;
+        }
         // Replies queued while someone else held the socket leave first.
         m_holder = who;
         t_holding = true;
-        t_holding_as_main = who == holder::main_thread;
         flush_outgoing();
+        return true;
     }
 
     void shell_channel::let_go()
     {
         // A main thread that waits without the socket (it was held when its
         // wait began) takes it on its next round: wake it.
-        const bool wake_main = !t_holding_as_main;
+        const bool wake_main = m_holder.load() != holder::main_thread;
         while (true)
         {
             flush_outgoing();
             m_holder = holder::none;
-            t_holding = t_holding_as_main = false;
+            t_holding = false;
             m_router_mutex.unlock();
             if (wake_main && m_main_waiting)
             {
@@ -220,9 +221,8 @@ namespace xaccel
         {
             flush_outgoing();
         }
-        else if (m_router_mutex.try_lock())
+        else if (try_take(holder::sender))
         {
-            take(holder::sender);
             let_go();
         }
         else
@@ -243,12 +243,8 @@ namespace xaccel
     {
         m_channel.m_main_waiting = true;
         m_channel.arm_takeover(false);
-        if (m_channel.m_router_mutex.try_lock())
-        {
-            m_holding = true;
-            m_channel.take(holder::main_thread);
-        }
-        else
+        m_holding = m_channel.try_take(holder::main_thread);
+        if (!m_holding)
         {
             // The standby thread (or a sender, for a moment) has it: ask for
             // it back; the standby thread wakes this wait when it lets go.
@@ -295,9 +291,8 @@ namespace xaccel
 
     void shell_channel::collect_now()
     {
-        if (m_router_mutex.try_lock())
+        if (try_take(holder::sender))
         {
-            take(holder::sender);
             receive_all();
             let_go();
         }
@@ -334,9 +329,8 @@ namespace xaccel
             bool expired = read(m_timer_fd, &expirations, sizeof(expirations)) == sizeof(expirations);
             // The main thread has been away from its wait for a while (and
             // is still away): serve the socket until it is back.
-            if (expired && !m_stop && !m_main_waiting && m_router_mutex.try_lock())
+            if (expired && !m_stop && !m_main_waiting && try_take(holder::standby))
             {
-                take(holder::standby);
                 serve_while_main_away();
             }
         }
@@ -366,7 +360,9 @@ namespace xaccel
             std::lock_guard<std::mutex> lock(m_queues_mutex);
             m_requests.push_back(std::move(wire));
         }
-        if (!t_holding_as_main)
+        // Called by the holder of the socket: a main thread that holds it
+        // finds the request when its wait ends, any other must be woken.
+        if (m_holder.load() != holder::main_thread)
         {
             m_main_wake.notify();
         }

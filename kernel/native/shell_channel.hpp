@@ -116,8 +116,9 @@ namespace xaccel
 
         void run();
         void serve_while_main_away();
+        // Takes the socket if no one holds it (and sends what is queued).
+        bool try_take(holder who);
         // For the holder of the socket.
-        void take(holder who);
         void let_go();
         void receive_all();
         void flush_outgoing();
