@@ -23,6 +23,7 @@
 #ifndef XACCEL_NATIVE_SHELL_CHANNEL_HPP
 #define XACCEL_NATIVE_SHELL_CHANNEL_HPP
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -83,8 +84,11 @@ namespace xaccel
             long timeout_ms(long requested_ms) const noexcept
             {
                 constexpr long without_socket_ms = 5;
-                return m_holding || (requested_ms >= 0 && requested_ms < without_socket_ms) ? requested_ms
-                                                                                              : without_socket_ms;
+                if (m_holding)
+                {
+                    return requested_ms;
+                }
+                return requested_ms < 0 ? without_socket_ms : std::min(requested_ms, without_socket_ms);
             }
 
         private:

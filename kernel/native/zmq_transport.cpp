@@ -373,23 +373,20 @@ namespace xaccel
             poll_items(items, count, timeout_ms);
             return items[0].revents & ZMQ_POLLIN;
         }
-        {
-            shell_channel::main_wait shell(*p_shell_channel);
-            count += add_shell_items(shell, items + count);
-            poll_items(items, count, p_shell_channel->has_requests() ? 0 : shell.timeout_ms(timeout_ms));
-        }
+        poll_with_shell(items, count, timeout_ms);
         return (items[0].revents & ZMQ_POLLIN) || p_shell_channel->has_requests();
     }
 
-    int zmq_transport::add_shell_items(const shell_channel::main_wait& shell, zmq::pollitem_t* items)
+    void zmq_transport::poll_with_shell(zmq::pollitem_t* items, int count, long timeout_ms)
     {
-        items[0] = {nullptr, shell.wake_fd(), ZMQ_POLLIN, 0};
-        if (shell.router() == nullptr)
+        shell_channel::main_wait shell(*p_shell_channel);
+        items[count++] = {nullptr, shell.wake_fd(), ZMQ_POLLIN, 0};
+        if (shell.router() != nullptr)
         {
-            return 1;
+            items[count++] = {shell.router(), 0, ZMQ_POLLIN, 0};
         }
-        items[1] = {shell.router(), 0, ZMQ_POLLIN, 0};
-        return 2;
+        poll_items(items, count, p_shell_channel->has_requests() ? 0 : shell.timeout_ms(timeout_ms));
+        // Leaving the scope receives what arrived and lets the socket go.
     }
 
     void zmq_transport::serve_until_engine_started()
@@ -418,12 +415,7 @@ namespace xaccel
             zmq::pollitem_t items[3] = {{static_cast<void*>(m_controller), 0, ZMQ_POLLIN, 0}};
             try
             {
-                {
-                    shell_channel::main_wait shell(*p_shell_channel);
-                    int count = 1 + add_shell_items(shell, items + 1);
-                    poll_items(items, count,
-                               p_shell_channel->has_requests() ? 0 : shell.timeout_ms(std::max(timeout, 0L)));
-                }
+                poll_with_shell(items, 1, std::max(timeout, 0L));
                 bool arrived = (items[0].revents & ZMQ_POLLIN) || p_shell_channel->has_requests();
                 if (!announced && (arrived || ms_since(started) >= announce_ms))
                 {

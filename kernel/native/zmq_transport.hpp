@@ -73,9 +73,9 @@ namespace xaccel
         // Checks and parses `wire`; a rejected message is logged (and answered
         // when its header can be trusted) and `out` gets a null header.
         bool decode(zmq::multipart_t& wire, channel origin, message& out);
-        // The shell channel's poll items for one wait of the main thread;
-        // returns how many were written to `items`.
-        static int add_shell_items(const shell_channel::main_wait& shell, zmq::pollitem_t* items);
+        // poll_items() over the first `count` of `items` and the shell socket
+        // (shell_channel::main_wait); `items` has room for two more.
+        void poll_with_shell(zmq::pollitem_t* items, int count, long timeout_ms);
         void handle_control();
         void serve_before_engine(message msg);
         void answer_rejected(const message& request, const std::string& problem);
