@@ -71,16 +71,6 @@ namespace xaccel
             execution_observer* m_observer;
         };
 
-        std::string reply_type_for(const std::string& request_type)
-        {
-            const std::string suffix = "_request";
-            if (request_type.size() > suffix.size()
-                && request_type.compare(request_type.size() - suffix.size(), suffix.size(), suffix) == 0)
-            {
-                return request_type.substr(0, request_type.size() - suffix.size()) + "_reply";
-            }
-            return {};
-        }
     }
 
     kernel_core::kernel_core(transport& t, std::string version)

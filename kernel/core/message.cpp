@@ -33,6 +33,17 @@ namespace xaccel
         return {};
     }
 
+    std::string reply_type_for(const std::string& request_type)
+    {
+        const std::string suffix = "_request";
+        if (request_type.size() > suffix.size()
+            && request_type.compare(request_type.size() - suffix.size(), suffix.size(), suffix) == 0)
+        {
+            return request_type.substr(0, request_type.size() - suffix.size()) + "_reply";
+        }
+        return {};
+    }
+
     std::string new_uuid()
     {
         // One engine per thread: seeded once, never shared across threads.

@@ -37,6 +37,10 @@ namespace xaccel
         std::string msg_type() const;
     };
 
+    // "complete_reply" for "complete_request"; empty for a type that is not
+    // a request (comm messages, replies, ...).
+    std::string reply_type_for(const std::string& request_type);
+
     // Builds a protocol 5.3 header for a message the kernel sends.
     nl::json make_header(const std::string& msg_type, const std::string& session, const std::string& username);
 

@@ -233,15 +233,13 @@ namespace xaccel
     {
         // As the main thread does (zmq_transport.cpp): a signed request whose
         // other parts were rejected still gets an error reply and its busy/idle.
-        const std::string type = request.msg_type();
-        const std::string suffix = "_request";
-        if (type.size() <= suffix.size() || type.compare(type.size() - suffix.size(), suffix.size(), suffix) != 0)
+        const std::string reply_type = reply_type_for(request.msg_type());
+        if (reply_type.empty())
         {
             return;
         }
         publish("status", nl::json{{"execution_state", "busy"}}, request.header);
-        send_reply(request.header, request.identities, type.substr(0, type.size() - suffix.size()) + "_reply",
-                   rejection_content(problem));
+        send_reply(request.header, request.identities, reply_type, rejection_content(problem));
         publish("status", nl::json{{"execution_state", "idle"}}, request.header);
     }
 

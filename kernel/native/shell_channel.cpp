@@ -411,14 +411,12 @@ namespace xaccel
         // without a reply, the idle tells the client the kernel is done).
         std::cerr << "xaccel: " << request.msg_type() << " for an unknown subshell " << subshell_id << std::endl;
         publish_status("busy", request.header);
-        std::string type = request.msg_type();
-        const std::string suffix = "_request";
-        if (type.size() > suffix.size() && type.compare(type.size() - suffix.size(), suffix.size(), suffix) == 0)
+        const std::string reply_type = reply_type_for(request.msg_type());
+        if (!reply_type.empty())
         {
             message reply;
             reply.identities = request.identities;
-            reply.header = make_header(type.substr(0, type.size() - suffix.size()) + "_reply", p_core->session(),
-                                       p_core->get_transport().username());
+            reply.header = make_header(reply_type, p_core->session(), p_core->get_transport().username());
             reply.parent_header = request.header;
             reply.metadata = nl::json{{"status", "error"}};
             reply.content = nl::json{{"status", "error"},

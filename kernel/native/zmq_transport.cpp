@@ -289,14 +289,11 @@ namespace xaccel
     // rejected still gets its reply (an error) and its busy/idle.
     void zmq_transport::answer_rejected(const message& request, const std::string& problem)
     {
-        std::string type = request.msg_type();
-        const std::string suffix = "_request";
-        if (p_core == nullptr || origin_has_no_reply(request.origin) || type.size() <= suffix.size()
-            || type.compare(type.size() - suffix.size(), suffix.size(), suffix) != 0)
+        const std::string reply_type = reply_type_for(request.msg_type());
+        if (p_core == nullptr || origin_has_no_reply(request.origin) || reply_type.empty())
         {
             return;
         }
-        std::string reply_type = type.substr(0, type.size() - suffix.size()) + "_reply";
         auto status = [&](const char* state)
         {
             message msg;

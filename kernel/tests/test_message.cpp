@@ -48,4 +48,14 @@ namespace xaccel
         m.header = nl::json{{"msg_type", "kernel_info_request"}};
         EXPECT_EQ(m.msg_type(), "kernel_info_request");
     }
+
+    TEST(message, a_request_type_names_its_reply_and_other_types_none)
+    {
+        EXPECT_EQ(reply_type_for("complete_request"), "complete_reply");
+        EXPECT_EQ(reply_type_for("create_subshell_request"), "create_subshell_reply");
+        EXPECT_EQ(reply_type_for("comm_msg"), "");
+        EXPECT_EQ(reply_type_for("execute_reply"), "");
+        EXPECT_EQ(reply_type_for("_request"), "");
+        EXPECT_EQ(reply_type_for(""), "");
+    }
 }
