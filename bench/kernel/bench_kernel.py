@@ -248,13 +248,12 @@ class LeanClient:
         and subscribed, and no later message of the kernel is lost to it."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            msg_id = self.send("kernel_info_request", {})
-            end = time.monotonic() + 0.2
-            while time.monotonic() < end:
-                msg, _ = self.recv_iopub(20)
-                if msg is not None and (msg["parent_header"] or {}).get("msg_id") == msg_id:
-                    self.settle_shell()
-                    return
+            try:
+                self.wait_idle(self.send("kernel_info_request", {}), timeout_s=0.2)
+            except TimeoutError:
+                continue
+            self.settle_shell()
+            return
         raise TimeoutError("iopub never delivered a status")
 
     def first_kernel_info(self, t0_ns, timeout_s=60.0, resend_ms=20):
