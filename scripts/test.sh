@@ -182,6 +182,7 @@ kernel_asan_build() {
   "language": "python",
   "argv": ["$VENV/bin/xaccel-asan", "-f", "{connection_file}"],
   "interrupt_mode": "signal",
+  "metadata": {"kernel_provisioner": {"provisioner_name": "xaccel-provisioner", "config": {}}},
   "env": {"ASAN_OPTIONS": "detect_leaks=0:halt_on_error=1:abort_on_error=1",
           "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"}
 }
@@ -194,7 +195,8 @@ if stage kernel-asan "kernel ASan+UBSan build (build-kernel-asan)" kernel_asan_b
         "$ROOT/tests/kernel/test_async.py" "$ROOT/tests/kernel/test_interrupt.py" \
         "$ROOT/tests/kernel/test_accel_in_kernel.py" "$ROOT/tests/kernel/test_comms.py" \
         "$ROOT/tests/kernel/test_stop_on_error.py" "$ROOT/tests/kernel/test_kernel_subshells.py" \
-        "$ROOT/tests/kernel/test_comms_while_awaiting.py" "$ROOT/tests/kernel/test_start_up.py" || true
+        "$ROOT/tests/kernel/test_comms_while_awaiting.py" "$ROOT/tests/kernel/test_start_up.py" \
+        "$ROOT/tests/kernel/test_provisioner.py" || true
 fi
 
 # The WebAssembly toolchain (cached in $CACHE) and the browser kernel + JupyterLite

@@ -68,7 +68,8 @@ namespace xaccel
         }
     }
 
-    iopub_publisher::iopub_publisher(zmq::context_t& context, const std::string& endpoint, const wire_codec& codec)
+    iopub_publisher::iopub_publisher(zmq::context_t& context, const std::string& endpoint, const wire_codec& codec,
+                                     int listen_fd)
         : m_socket(context, zmq::socket_type::xpub)
         , r_codec(codec)
         , m_max_backlog_bytes(backlog_bound())
@@ -76,7 +77,9 @@ namespace xaccel
         m_socket.set(zmq::sockopt::linger, 1000);
         m_socket.set(zmq::sockopt::sndhwm, queue_messages);
         m_socket.set(zmq::sockopt::xpub_nodrop, true);
+        m_socket.set(zmq::sockopt::use_fd, listen_fd);
         m_socket.bind(endpoint);
+        m_socket.set(zmq::sockopt::use_fd, -1);
         m_thread = std::thread(&iopub_publisher::run, this);
     }
 

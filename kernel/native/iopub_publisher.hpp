@@ -34,7 +34,10 @@ namespace xaccel
     class iopub_publisher
     {
     public:
-        iopub_publisher(zmq::context_t& context, const std::string& endpoint, const wire_codec& codec);
+        // With `listen_fd` (an inherited listener, inherited_listeners.hpp) the
+        // socket adopts it instead of binding `endpoint` anew.
+        iopub_publisher(zmq::context_t& context, const std::string& endpoint, const wire_codec& codec,
+                        int listen_fd = -1);
         ~iopub_publisher();
 
         iopub_publisher(const iopub_publisher&) = delete;

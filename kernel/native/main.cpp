@@ -15,6 +15,7 @@
 #include "interrupts.hpp"
 #include "version.hpp"
 #include "watchdog.hpp"
+#include "inherited_listeners.hpp"
 #include "zmq_transport.hpp"
 
 namespace py = pybind11;
@@ -116,6 +117,8 @@ int main(int argc, char* argv[])
         return 2;
     }
 
+    // Before Python starts: its os.environ must not carry the hand-over.
+    xaccel::inherited_listeners listeners(config);
     int exit_code = 0;
     xaccel::register_builtin_modules();
     xaccel::python_options options;
@@ -127,7 +130,7 @@ int main(int argc, char* argv[])
         auto context = xeus::make_context<zmq::context_t>();
         try
         {
-            xaccel::zmq_transport transport(context->m_context, config);
+            xaccel::zmq_transport transport(context->m_context, config, listeners);
             xaccel::kernel_core core(transport, XACCEL_VERSION);
             core.set_debugger_available(true);
             transport.attach(core);

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include <pybind11/pybind11.h>
 #include <xeus/xkernel.hpp>
@@ -23,20 +24,22 @@ namespace xaccel
 {
     namespace
     {
-        // xeus 2.4.1 binds its own iopub publisher when the server is built;
-        // iopub_publisher replaces it, so xeus's is given a spare address
-        // and never started.
-        xeus::xconfiguration with_spare_iopub(xeus::xconfiguration config, const reserved_port* spare)
+        std::string* port_of(xeus::xconfiguration& config, const std::string& channel)
         {
-            if (config.m_transport != "tcp")
-            {
-                config.m_iopub_port += "-unused";
-            }
-            else
-            {
-                config.m_iopub_port = spare ? std::to_string(spare->number()) : "0";
-            }
-            return config;
+            return channel == "iopub"     ? &config.m_iopub_port
+                   : channel == "shell"   ? &config.m_shell_port
+                   : channel == "control" ? &config.m_control_port
+                                          : &config.m_stdin_port;
+        }
+
+        // A socket that xeus bound to a spare port takes over the listener
+        // the launcher handed down for the connection file's port.
+        void adopt_listener(zmq::socket_t& socket, const std::string& endpoint, int fd)
+        {
+            socket.unbind(socket.get(zmq::sockopt::last_endpoint));
+            socket.set(zmq::sockopt::use_fd, fd);
+            socket.bind(endpoint);
+            socket.set(zmq::sockopt::use_fd, -1);
         }
 
         std::vector<int> tcp_ports(const xeus::xconfiguration& config)
@@ -111,44 +114,89 @@ namespace xaccel
         return rc < 0 ? 0 : rc;
     }
 
-    detail::spare_iopub_port::spare_iopub_port(const xeus::xconfiguration& config)
+    // xeus 2.4.1 binds its own iopub publisher when the server is built;
+    // iopub_publisher replaces it, so xeus's binds a spare port and is never
+    // started. The same for a channel whose listener was inherited: xeus
+    // binds a spare, which the channel then swaps for the listener.
+    detail::xeus_spare_ports::xeus_spare_ports(const xeus::xconfiguration& config,
+                                               const inherited_listeners& listeners)
     {
         if (config.m_transport != "tcp")
         {
             return;
         }
-        try
+        // Two held ports can share a number (both SO_REUSEADDR, neither
+        // listening): each spare avoids the ones taken before it.
+        std::vector<int> avoid = tcp_ports(config);
+        for (const char* channel : {"iopub", "shell", "control", "stdin"})
         {
-            p_spare_port = std::make_unique<reserved_port>(config.m_ip, tcp_ports(config));
+            if (channel != std::string("iopub") && !listeners.has(channel))
+            {
+                continue;
+            }
+            try
+            {
+                m_spares[channel] = std::make_unique<reserved_port>(config.m_ip, avoid);
+                avoid.push_back(m_spares[channel]->number());
+            }
+            catch (std::exception& e)
+            {
+                // ZeroMQ may still bind what was asked for (it reports what it cannot).
+                std::cerr << "xaccel: no spare port held for xeus's " << channel << " socket (" << e.what()
+                          << "); it binds port 0" << std::endl;
+                m_spares[channel] = nullptr;
+            }
         }
-        catch (std::exception& e)
+    }
+
+    xeus::xconfiguration detail::xeus_spare_ports::for_xeus(xeus::xconfiguration config) const
+    {
+        if (config.m_transport != "tcp")
         {
-            // ZeroMQ may still bind what was asked for (it reports what it cannot).
-            std::cerr << "xaccel: no spare port held for xeus's iopub publisher (" << e.what()
-                      << "); it binds port 0" << std::endl;
+            config.m_iopub_port += "-unused";
+            return config;
         }
+        for (const auto& spare : m_spares)
+        {
+            *port_of(config, spare.first) = spare.second ? std::to_string(spare.second->number()) : "0";
+        }
+        return config;
+    }
+
+    void detail::xeus_spare_ports::release() noexcept
+    {
+        m_spares.clear();
     }
 
     // A port in use (or a bad address) ends the kernel with a message that
     // says which addresses it was asked to listen on.
-    zmq_transport::zmq_transport(zmq::context_t& context, const xeus::xconfiguration& config)
-    try : detail::spare_iopub_port(config)
-        , xeus::xserver_zmq(context, with_spare_iopub(config, p_spare_port.get()), nl::json::error_handler_t::replace)
+    zmq_transport::zmq_transport(zmq::context_t& context, const xeus::xconfiguration& config,
+                                 inherited_listeners& listeners)
+    try : detail::xeus_spare_ports(config, listeners)
+        , xeus::xserver_zmq(context, for_xeus(config), nl::json::error_handler_t::replace)
         , m_codec(config.m_signature_scheme, config.m_key, wire_limits::from_environment())
         , m_username(xeus::get_user_name())
     {
-        if (p_spare_port)
+        auto endpoint = [&config](const std::string& port)
+        { return xeus::get_end_point(config.m_transport, config.m_ip, port); };
+        for (auto [socket, channel, port] : {std::tuple(&m_shell, "shell", &config.m_shell_port),
+                                             std::tuple(&m_controller, "control", &config.m_control_port),
+                                             std::tuple(&m_stdin, "stdin", &config.m_stdin_port)})
         {
-            p_spare_port->release();
+            if (listeners.has(channel))
+            {
+                adopt_listener(*socket, endpoint(*port), listeners.take(channel));
+            }
         }
+        detail::xeus_spare_ports::release();
         // Two clients with one ZeroMQ identity: replies go to the newest
         // connection, as with ipykernel.
         for (zmq::socket_t* socket : {&m_shell, &m_controller, &m_stdin})
         {
             socket->set(zmq::sockopt::router_handover, true);
         }
-        p_iopub = std::make_unique<iopub_publisher>(
-            context, xeus::get_end_point(config.m_transport, config.m_ip, config.m_iopub_port), m_codec);
+        p_iopub = std::make_unique<iopub_publisher>(context, endpoint(config.m_iopub_port), m_codec,
+                                                    listeners.take("iopub"));
         p_control = std::make_unique<control_thread>(context, m_codec, *p_iopub);
         p_shell_channel = std::make_unique<shell_channel>(m_codec, *p_iopub, m_subshells);
         if (pipe2(m_signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)

@@ -6,6 +6,7 @@
 #ifndef XACCEL_NATIVE_ZMQ_TRANSPORT_HPP
 #define XACCEL_NATIVE_ZMQ_TRANSPORT_HPP
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "../core/kernel_core.hpp"
 #include "../core/transport.hpp"
 #include "control_thread.hpp"
+#include "inherited_listeners.hpp"
 #include "iopub_publisher.hpp"
 #include "reserved_port.hpp"
 #include "shell_channel.hpp"
@@ -27,18 +29,24 @@ namespace xaccel
     namespace detail
     {
         // Held before xeus's server is built (a base constructed first): the
-        // port its unused iopub publisher binds (reserved_port.hpp).
-        struct spare_iopub_port
+        // ports xeus binds that are not the kernel's (reserved_port.hpp), for
+        // its unused iopub publisher and for each channel whose listener was
+        // inherited (that socket adopts it once xeus has bound the spare).
+        struct xeus_spare_ports
         {
-            explicit spare_iopub_port(const xeus::xconfiguration& config);
-            std::unique_ptr<reserved_port> p_spare_port;
+            xeus_spare_ports(const xeus::xconfiguration& config, const inherited_listeners& listeners);
+            // The connection as xeus is to bind it.
+            xeus::xconfiguration for_xeus(xeus::xconfiguration config) const;
+            void release() noexcept;
+
+            std::map<std::string, std::unique_ptr<reserved_port>> m_spares;  // by channel
         };
     }
 
-    class zmq_transport final : private detail::spare_iopub_port, public xeus::xserver_zmq, public transport
+    class zmq_transport final : private detail::xeus_spare_ports, public xeus::xserver_zmq, public transport
     {
     public:
-        zmq_transport(zmq::context_t& context, const xeus::xconfiguration& config);
+        zmq_transport(zmq::context_t& context, const xeus::xconfiguration& config, inherited_listeners& listeners);
         ~zmq_transport() override;
 
         void attach(kernel_core& core) noexcept { p_core = &core; }
