@@ -141,6 +141,9 @@ def test_inspection_request_and_question_mark(shared_kernel):
     reply, _ = execute(kc, "len?")
     pages = [p for p in reply["payload"] if p["source"] == "page"]
     assert pages and "Return the number of items" in pages[0]["data"]["text/plain"]
+    # A payload goes out with its own cell only.
+    reply, _ = execute(kc, "pass")
+    assert reply["payload"] == []
 
 
 def test_is_complete(shared_kernel):

@@ -254,8 +254,12 @@ class Engine:
             reply["user_expressions"] = shell.user_expressions(user_expressions)
         else:
             reply["user_expressions"] = {}
-        reply["payload"] = shell.payload_manager.read_payload()
-        shell.payload_manager.clear_payload()
+        # Nearly every cell leaves no payload: clearing it anyway costs a
+        # trait assignment (validation and change notification) per cell.
+        payload = shell.payload_manager.read_payload()
+        if payload:
+            shell.payload_manager.clear_payload()
+        reply["payload"] = payload or []
         return reply
 
     def complete(self, content):
