@@ -136,7 +136,7 @@ def test_bad_hand_over_is_refused_and_the_kernel_binds_itself(tmp_path):
                           stdin_port=stdin_listener.getsockname()[1])
     hand_over = (f"shell:{pipe_read},iopub:{wrong_port.fileno()},control:nope,"
                  f"stdin:{stdin_listener.fileno()}")
-    env = dict(os.environ, XACCEL_LISTEN_FDS=hand_over, IPYTHONDIR=own_ipython_dir())
+    env = dict(os.environ, **spec.env, XACCEL_LISTEN_FDS=hand_over, IPYTHONDIR=own_ipython_dir())
     log = tmp_path / "kernel.log"
     with open(log, "w") as err:
         proc = subprocess.Popen([a.replace("{connection_file}", path) for a in spec.argv], env=env,
