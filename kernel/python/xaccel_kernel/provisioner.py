@@ -56,6 +56,9 @@ class XaccelProvisioner(LocalProvisioner):
     async def pre_launch(self, **kwargs):
         kwargs = await super().pre_launch(**kwargs)
         self._close_listeners()
+        # Only this launch's sockets are named to the kernel: a value from the
+        # environment (it matters when none could be handed over) is dropped.
+        kwargs["env"].pop(ENVIRONMENT_VARIABLE, None)
         info = self.connection_info
         ip = ipv4_address(info.get("ip", "")) if info.get("transport") == "tcp" else None
         if ip is None:
