@@ -257,6 +257,10 @@ namespace xaccel
                                              const nl::json& content)
     {
         m_debug_parent = header;
+        if (!m_debugger_loaded && m_wait_for_engine)
+        {
+            m_wait_for_engine();
+        }
         nl::json reply;
         {
             if (!p_python)

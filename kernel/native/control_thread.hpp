@@ -21,6 +21,7 @@
 #define XACCEL_NATIVE_CONTROL_THREAD_HPP
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -56,6 +57,12 @@ namespace xaccel
         // Serves create/delete/list_subshell_request (control_subshells.cpp).
         void set_subshells(subshell_registry* subshells) noexcept { p_subshells = subshells; }
 
+        // Called without the GIL before the first debug_request imports the
+        // debugger: returns once the main thread has started the engine, so
+        // that this thread never imports while the main thread or its
+        // start-up helper does (xaccel_kernel/preload.py).
+        void set_engine_waiter(std::function<void()> waiter) { m_wait_for_engine = std::move(waiter); }
+
         // Publishes a debug_event (called by the Python debugger on this thread).
         void publish_debug_event(nl::json content);
 
@@ -80,6 +87,7 @@ namespace xaccel
         iopub_publisher& r_iopub;
         kernel_core* p_core = nullptr;
         subshell_registry* p_subshells = nullptr;
+        std::function<void()> m_wait_for_engine;
 
         zmq::socket_t m_router;
         zmq::socket_t m_relay;  // this thread's end of the relay to the main thread

@@ -232,6 +232,7 @@ namespace xaccel
     void zmq_transport::start_channels()
     {
         start_heartbeat_thread();
+        p_control->set_engine_waiter([this] { wait_for_engine(); });
         p_control->start(m_controller, *p_core);
         // From here on the shell socket belongs to p_shell_channel.
         p_shell_channel->start(m_shell, *p_core);
@@ -243,6 +244,12 @@ namespace xaccel
 
     void zmq_transport::stop()
     {
+        {
+            // The control thread may wait for the engine: it is not coming.
+            std::lock_guard<std::mutex> lock(m_engine_mutex);
+            m_engine_wait_over = true;
+        }
+        m_engine_changed.notify_all();
         if (m_channels_started)
         {
             // First: the control and shell threads publish through iopub.
@@ -452,7 +459,9 @@ namespace xaccel
         clock::time_point last_answer = started;
         bool announced = false;
         bool answered = false;
-        while (!p_core->engine_started() && !p_core->stop_requested())
+        // A debug_request waits on the control thread for the engine
+        // (wait_for_engine): it starts at once then.
+        while (!p_core->engine_started() && !p_core->stop_requested() && !m_engine_wanted)
         {
             long timeout = !announced ? announce_ms - ms_since(started)
                            : answered ? quiet_after_reply_ms - ms_since(last_answer)
@@ -500,6 +509,10 @@ namespace xaccel
                 }
             }
         }
+        if (!announced && !p_core->stop_requested())
+        {
+            p_core->announce_start();  // the engine was wanted before the first wait ended
+        }
     }
 
     void zmq_transport::serve_before_engine(message msg)
@@ -518,6 +531,24 @@ namespace xaccel
     void zmq_transport::start_engine()
     {
         p_core->start_engine();
+        {
+            std::lock_guard<std::mutex> lock(m_engine_mutex);
+            m_engine_ready = true;
+        }
+        m_engine_changed.notify_all();
+    }
+
+    void zmq_transport::wait_for_engine()
+    {
+        std::unique_lock<std::mutex> lock(m_engine_mutex);
+        if (!m_engine_ready && !m_engine_wait_over)
+        {
+            m_engine_wanted = true;
+            // Wakes the main thread's wait (serve_until_engine_started).
+            char wake = 'e';
+            (void)!write(m_signal_pipe[1], &wake, 1);
+        }
+        m_engine_changed.wait(lock, [this] { return m_engine_ready || m_engine_wait_over; });
     }
 
     nl::json zmq_transport::request_input(message request)

@@ -6,7 +6,10 @@
 #ifndef XACCEL_NATIVE_ZMQ_TRANSPORT_HPP
 #define XACCEL_NATIVE_ZMQ_TRANSPORT_HPP
 
+#include <atomic>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -71,9 +74,18 @@ namespace xaccel
         // Starts the engine (an interrupt meanwhile is remembered, not raised:
         // see xaccel_kernel/interrupts.py).
         void start_engine();
+        // For another thread, without the GIL: asks the main thread to start
+        // the engine now and returns once it has (or the kernel stops).
+        void wait_for_engine();
         std::string username() const override { return m_username; }
 
     private:
+        std::mutex m_engine_mutex;
+        std::condition_variable m_engine_changed;
+        bool m_engine_ready = false;       // guarded by m_engine_mutex
+        bool m_engine_wait_over = false;   // the kernel stops: waiters return
+        std::atomic<bool> m_engine_wanted{false};
+
         // Receives one message from `socket` without blocking; false if none.
         bool receive(zmq::socket_t& socket, channel origin, message& out);
         // The next shell request for the main thread; false if none waits.

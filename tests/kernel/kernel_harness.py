@@ -66,7 +66,8 @@ def require_kernelspec(name=None):
         pytest.fail(f"kernelspec '{name}' is not installed in the venv: run ./dev setup", pytrace=False)
 
 
-def start_kernel(name=None, interrupt_mode=None, **kwargs):
+def start_kernel_without_waiting(name=None, interrupt_mode=None, **kwargs):
+    """A kernel and a client whose channels are started, not yet ready."""
     name = name or KERNEL_NAME
     require_kernelspec(name)
     km = KernelManager(kernel_name=name)
@@ -78,6 +79,11 @@ def start_kernel(name=None, interrupt_mode=None, **kwargs):
     km.start_kernel(env=env, **kwargs)
     kc = km.client()
     kc.start_channels()
+    return km, kc
+
+
+def start_kernel(name=None, interrupt_mode=None, **kwargs):
+    km, kc = start_kernel_without_waiting(name, interrupt_mode, **kwargs)
     kc.wait_for_ready(timeout=30)
     return km, kc
 

@@ -2,8 +2,9 @@
 kernel answers kernel_info (kernel/python/xaccel_kernel/preload.py)."""
 
 import json
+import time
 
-from kernel_harness import execute, stream_text
+from kernel_harness import execute, start_kernel_without_waiting, stop_kernel, stream_text
 
 
 PRELOAD = r"""
@@ -24,3 +25,33 @@ def test_start_up_imports_ran_in_the_helper_thread(kernel):
     reply, outputs = execute(kc, PRELOAD)
     assert reply["status"] == "ok", reply
     assert json.loads(stream_text(outputs)) == {"imported": True, "helper_gone": True, "switch_interval": 0.005}
+
+
+DEBUG_INFO = {"type": "request", "seq": 1, "command": "debugInfo", "arguments": {}}
+
+
+def test_debug_request_before_the_engine_started():
+    # JupyterLab asks the debugger for its state as soon as it connects,
+    # while the helper thread still imports IPython. The control thread
+    # serves debug_request; it used to import the debugger (and IPython)
+    # beside the helper, and an import deadlock left IPython half-imported:
+    # the kernel died. It now waits for the engine, which starts at once.
+    # The request lands at different points of the helper's imports
+    # (about 0.2 s from kernel_info's reply).
+    for delay in range(0, 250, 10):
+        km, kc = start_kernel_without_waiting()
+        try:
+            # kernel_info is answered at once, while the helper imports.
+            kc.kernel_info(reply=True, timeout=30)
+            time.sleep(delay / 1000)
+            msg = kc.session.msg("debug_request", DEBUG_INFO)
+            kc.control_channel.send(msg)
+            reply = kc.control_channel.get_msg(timeout=60)
+            assert reply["parent_header"]["msg_id"] == msg["header"]["msg_id"]
+            assert reply["content"]["success"] is True, reply["content"]
+            assert km.is_alive()
+            kc.wait_for_ready(timeout=30)
+            result, outputs = execute(kc, "print(6 * 7)")
+            assert result["status"] == "ok" and stream_text(outputs) == "42\n"
+        finally:
+            stop_kernel(km, kc)
