@@ -40,6 +40,7 @@ namespace xaccel
         {
             return nl::json{{"status", "ok"}, {"subshell_id", p_subshells->ids()}};
         }
+        wait_for_engine_once();
         // The GIL with a passing thread state: `threading` must not register
         // this thread (ipykernel's tests count threads around a subshell).
         if (msg_type == "create_subshell_request")

@@ -257,10 +257,7 @@ namespace xaccel
                                              const nl::json& content)
     {
         m_debug_parent = header;
-        if (!m_debugger_loaded && m_wait_for_engine)
-        {
-            m_wait_for_engine();
-        }
+        wait_for_engine_once();
         nl::json reply;
         {
             if (!p_python)
@@ -286,6 +283,15 @@ namespace xaccel
             refresh_debugger_state();
         }
         send_reply(header, identities, "debug_reply", std::move(reply));
+    }
+
+    void control_thread::wait_for_engine_once()
+    {
+        if (!m_engine_waited && m_wait_for_engine)
+        {
+            m_wait_for_engine();
+        }
+        m_engine_waited = true;
     }
 
     bool control_thread::call_debugger(const char* method)

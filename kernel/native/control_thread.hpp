@@ -57,10 +57,11 @@ namespace xaccel
         // Serves create/delete/list_subshell_request (control_subshells.cpp).
         void set_subshells(subshell_registry* subshells) noexcept { p_subshells = subshells; }
 
-        // Called without the GIL before the first debug_request imports the
-        // debugger: returns once the main thread has started the engine, so
-        // that this thread never imports while the main thread or its
-        // start-up helper does (xaccel_kernel/preload.py).
+        // Called without the GIL before the first request served here that
+        // runs Python (debug_request, create/delete_subshell_request): returns
+        // once the main thread has started the engine, so that this thread
+        // never imports while the main thread or its start-up helper does
+        // (xaccel_kernel/preload.py).
         void set_engine_waiter(std::function<void()> waiter) { m_wait_for_engine = std::move(waiter); }
 
         // Publishes a debug_event (called by the Python debugger on this thread).
@@ -78,6 +79,8 @@ namespace xaccel
                                  const nl::json& content);
         void serve_interrupt(const nl::json& header, const std::vector<std::string>& identities);
         nl::json serve_subshell_request(const std::string& msg_type, const nl::json& content);
+        // m_wait_for_engine, the first time only (without the GIL).
+        void wait_for_engine_once();
         // Calls a method of the Python debugger with the GIL; true if it ran.
         bool call_debugger(const char* method);
         void refresh_debugger_state();
@@ -97,6 +100,7 @@ namespace xaccel
 
         // Read and written on this thread only.
         bool m_debugger_loaded = false;
+        bool m_engine_waited = false;
         bool m_session_active = false;
         int m_adapter_fd = -1;
         nl::json m_debug_parent = nl::json::object();

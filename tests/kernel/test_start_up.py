@@ -4,6 +4,8 @@ kernel answers kernel_info (kernel/python/xaccel_kernel/preload.py)."""
 import json
 import time
 
+import pytest
+
 from kernel_harness import execute, start_kernel_without_waiting, stop_kernel, stream_text
 
 
@@ -27,28 +29,36 @@ def test_start_up_imports_ran_in_the_helper_thread(kernel):
     assert json.loads(stream_text(outputs)) == {"imported": True, "helper_gone": True, "switch_interval": 0.005}
 
 
-DEBUG_INFO = {"type": "request", "seq": 1, "command": "debugInfo", "arguments": {}}
+# Requests the control thread serves itself by running Python, and how each
+# reply says it went well.
+EARLY_CONTROL_REQUESTS = {
+    "debug_request": ({"type": "request", "seq": 1, "command": "debugInfo", "arguments": {}},
+                      lambda content: content["success"] is True),
+    "create_subshell_request": ({}, lambda content: content["status"] == "ok"),
+}
 
 
-def test_debug_request_before_the_engine_started():
+@pytest.mark.parametrize("msg_type", sorted(EARLY_CONTROL_REQUESTS))
+def test_control_request_before_the_engine_started(msg_type):
     # JupyterLab asks the debugger for its state as soon as it connects,
     # while the helper thread still imports IPython. The control thread
-    # serves debug_request; it used to import the debugger (and IPython)
-    # beside the helper, and an import deadlock left IPython half-imported:
-    # the kernel died. It now waits for the engine, which starts at once.
-    # The request lands at different points of the helper's imports
-    # (about 0.2 s from kernel_info's reply).
+    # serves debug_request and the subshell requests; it used to import
+    # (the debugger, IPython) beside the helper, and an import deadlock left
+    # IPython half-imported: the kernel died. It now waits for the engine,
+    # which starts at once. The request lands at different points of the
+    # helper's imports (about 0.2 s from kernel_info's reply).
+    content, went_well = EARLY_CONTROL_REQUESTS[msg_type]
     for delay in range(0, 250, 10):
         km, kc = start_kernel_without_waiting()
         try:
             # kernel_info is answered at once, while the helper imports.
             kc.kernel_info(reply=True, timeout=30)
             time.sleep(delay / 1000)
-            msg = kc.session.msg("debug_request", DEBUG_INFO)
+            msg = kc.session.msg(msg_type, content)
             kc.control_channel.send(msg)
             reply = kc.control_channel.get_msg(timeout=60)
             assert reply["parent_header"]["msg_id"] == msg["header"]["msg_id"]
-            assert reply["content"]["success"] is True, reply["content"]
+            assert went_well(reply["content"]), reply["content"]
             assert km.is_alive()
             kc.wait_for_ready(timeout=30)
             result, outputs = execute(kc, "print(6 * 7)")
