@@ -17,27 +17,6 @@ namespace xaccel
 {
     namespace
     {
-        const std::string* port_of(const xeus::xconfiguration& config, const std::string& channel)
-        {
-            if (channel == "shell")
-            {
-                return &config.m_shell_port;
-            }
-            if (channel == "iopub")
-            {
-                return &config.m_iopub_port;
-            }
-            if (channel == "control")
-            {
-                return &config.m_control_port;
-            }
-            if (channel == "stdin")
-            {
-                return &config.m_stdin_port;
-            }
-            return nullptr;
-        }
-
         bool is_socket(int fd)
         {
             struct stat info{};
@@ -54,7 +33,7 @@ namespace xaccel
         // Empty if `fd` listens on the address `config` gives `channel`; else why not.
         std::string check(int fd, const xeus::xconfiguration& config, const std::string& channel)
         {
-            const std::string* port = port_of(config, channel);
+            const std::string* port = connection_port(config, channel);
             if (port == nullptr)
             {
                 return "'" + channel + "' is not a channel the launcher can hand over";
@@ -110,6 +89,20 @@ namespace xaccel
             int fd = std::stoi(text);
             return fd > 2 ? fd : -1;
         }
+    }
+
+    std::string* connection_port(xeus::xconfiguration& config, const std::string& channel)
+    {
+        return channel == "shell"     ? &config.m_shell_port
+               : channel == "iopub"   ? &config.m_iopub_port
+               : channel == "control" ? &config.m_control_port
+               : channel == "stdin"   ? &config.m_stdin_port
+                                      : nullptr;
+    }
+
+    const std::string* connection_port(const xeus::xconfiguration& config, const std::string& channel)
+    {
+        return connection_port(const_cast<xeus::xconfiguration&>(config), channel);
     }
 
     inherited_listeners::inherited_listeners(const xeus::xconfiguration& config)

@@ -23,6 +23,11 @@
 
 namespace xaccel
 {
+    // The connection file's port for a channel ("shell", "iopub", "control",
+    // "stdin"); nullptr for any other name.
+    std::string* connection_port(xeus::xconfiguration& config, const std::string& channel);
+    const std::string* connection_port(const xeus::xconfiguration& config, const std::string& channel);
+
     class inherited_listeners
     {
     public:

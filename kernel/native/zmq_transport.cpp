@@ -11,7 +11,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <string>
-#include <tuple>
+#include <utility>
 
 #include <pybind11/pybind11.h>
 #include <xeus/xkernel.hpp>
@@ -24,14 +24,6 @@ namespace xaccel
 {
     namespace
     {
-        std::string* port_of(xeus::xconfiguration& config, const std::string& channel)
-        {
-            return channel == "iopub"     ? &config.m_iopub_port
-                   : channel == "shell"   ? &config.m_shell_port
-                   : channel == "control" ? &config.m_control_port
-                                          : &config.m_stdin_port;
-        }
-
         // A socket that xeus bound to a spare port takes over the listener
         // the launcher handed down for the connection file's port.
         void adopt_listener(zmq::socket_t& socket, const std::string& endpoint, int fd)
@@ -158,7 +150,7 @@ namespace xaccel
         }
         for (const auto& spare : m_spares)
         {
-            *port_of(config, spare.first) = spare.second ? std::to_string(spare.second->number()) : "0";
+            *connection_port(config, spare.first) = spare.second ? std::to_string(spare.second->number()) : "0";
         }
         return config;
     }
@@ -179,13 +171,12 @@ namespace xaccel
     {
         auto endpoint = [&config](const std::string& port)
         { return xeus::get_end_point(config.m_transport, config.m_ip, port); };
-        for (auto [socket, channel, port] : {std::tuple(&m_shell, "shell", &config.m_shell_port),
-                                             std::tuple(&m_controller, "control", &config.m_control_port),
-                                             std::tuple(&m_stdin, "stdin", &config.m_stdin_port)})
+        for (auto [socket, channel] : {std::pair(&m_shell, "shell"), std::pair(&m_controller, "control"),
+                                       std::pair(&m_stdin, "stdin")})
         {
             if (listeners.has(channel))
             {
-                adopt_listener(*socket, endpoint(*port), listeners.take(channel));
+                adopt_listener(*socket, endpoint(*connection_port(config, channel)), listeners.take(channel));
             }
         }
         detail::xeus_spare_ports::release();

@@ -66,8 +66,8 @@ def require_kernelspec(name=None):
         pytest.fail(f"kernelspec '{name}' is not installed in the venv: run ./dev setup", pytrace=False)
 
 
-def start_kernel_without_waiting(name=None, interrupt_mode=None, **kwargs):
-    """A kernel and a client whose channels are started, not yet ready."""
+def start_manager(name=None, interrupt_mode=None, **kwargs):
+    """A started kernel's KernelManager, no client yet."""
     name = name or KERNEL_NAME
     require_kernelspec(name)
     km = KernelManager(kernel_name=name)
@@ -77,6 +77,12 @@ def start_kernel_without_waiting(name=None, interrupt_mode=None, **kwargs):
     if env.get("IPYTHONDIR") in (None, os.environ["IPYTHONDIR"]):
         env["IPYTHONDIR"] = own_ipython_dir()
     km.start_kernel(env=env, **kwargs)
+    return km
+
+
+def start_kernel_without_waiting(name=None, interrupt_mode=None, **kwargs):
+    """A kernel and a client whose channels are started, not yet ready."""
+    km = start_manager(name, interrupt_mode, **kwargs)
     kc = km.client()
     kc.start_channels()
     return km, kc

@@ -9,23 +9,11 @@ import subprocess
 import uuid
 
 import zmq
-from jupyter_client import BlockingKernelClient, KernelManager
+from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 from jupyter_client.session import Session
 
-from kernel_harness import KERNEL_NAME, execute, own_ipython_dir, require_kernelspec, stop_kernel, stream_text
-
-HANDED_OVER = ("shell", "iopub", "control", "stdin")
-
-
-def start_manager(**kwargs):
-    require_kernelspec()
-    km = KernelManager(kernel_name=KERNEL_NAME)
-    km.ip = "127.0.0.1"
-    env = dict(os.environ, IPYTHONDIR=own_ipython_dir())
-    km.start_kernel(env=env, **kwargs)
-    return km
-
+from kernel_harness import execute, own_ipython_dir, require_kernelspec, start_kernel, start_manager, stop_kernel, stream_text
 
 def kernel_info_without_retry(km, timeout_s=30):
     """kernel_info through sockets that connect once, right away, and never
@@ -104,11 +92,8 @@ print(sum("socket:" in line for line in listing.splitlines()))
 def test_hand_over_does_not_reach_the_kernels_children():
     # The variable is gone from the kernel's environment and the listeners
     # are close-on-exec: a subprocess that inherits every fd gets no socket.
-    km = start_manager()
-    kc = km.client()
-    kc.start_channels()
+    km, kc = start_kernel()
     try:
-        kc.wait_for_ready(timeout=30)
         reply, outputs = execute(kc, CHILD_SEES)
         assert reply["status"] == "ok", reply
         assert stream_text(outputs).split() == ["None", "0"]
