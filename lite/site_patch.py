@@ -2,7 +2,9 @@
 
 - Copies lite/page/*.js into <site>/xaccel-page/ and loads them from every app page
   (lab, notebooks, tree, repl, ...): xaccel-interrupt.js makes Kernel > Interrupt
-  reach the xaccel kernel's worker (see that file).
+  reach the xaccel kernel's worker, xaccel-prestart.js starts the kernel's worker while
+  the app boots (see those files); lite/page/worker/*.js go to <site>/xaccel-page/worker/
+  for the kernel's worker.
 - Patches the @jupyterlite/xeus 5.1 extension's bundles (pinned by
   lite/requirements-build.txt; the build fails if a patch no longer applies):
   * its package-mapping code fetches a file from raw.githubusercontent.com as soon as
@@ -18,6 +20,11 @@
     answered: a TypeError ("value.then is not a function") that loses the call's
     result. Under load it hit the kernel's start (the page then never saw the kernel
     ready); the synchronous answer now becomes a resolved promise.
+  * early start: the page chunk's `initWorker` first asks the page script
+    xaccel-prestart.js for the worker it started as the page loaded (it names the
+    worker bundles, which this script writes into it); the worker bundles' kernel
+    object loads worker/xaccel-prestart-worker.js in its constructor and lets it
+    answer `initialize` (the original becomes `_xeusInitialize`).
   * weight: the page's chunk and both worker bundles embed mambajs's conda solver
     (a 3 MB wasm-bindgen module as a 4 MB base64 string) and compile it as soon as
     they load; the worker also fetches and compiles empack's untar wasm (1.5 MB) to
@@ -30,6 +37,7 @@
 Usage: site_patch.py SITE_DIR
 """
 
+import json
 import pathlib
 import re
 import shutil
@@ -38,26 +46,36 @@ import sys
 HERE = pathlib.Path(__file__).resolve().parent
 PAGE_DIR = "xaccel-page"
 MARK = "<!-- xaccel page scripts -->"
+BUNDLES_MARK = "__XACCEL_WORKER_BUNDLES__"
+XEUS_STATIC = ("extensions", "@jupyterlite", "xeus-extension", "static")
 
 
-def add_page_scripts(site):
+def add_page_scripts(site, worker_bundles):
     out = site / PAGE_DIR
-    out.mkdir(exist_ok=True)
+    (out / "worker").mkdir(parents=True, exist_ok=True)
+    for script in sorted((HERE / "page" / "worker").glob("*.js")):
+        shutil.copy2(script, out / "worker" / script.name)
     scripts = sorted((HERE / "page").glob("*.js"))
+    named = 0
     for script in scripts:
-        shutil.copy2(script, out / script.name)
+        text = script.read_text(encoding="utf-8")
+        named += text.count(f'"{BUNDLES_MARK}"')
+        (out / script.name).write_text(text.replace(f'"{BUNDLES_MARK}"', json.dumps(worker_bundles)), encoding="utf-8")
+    if named != 1:
+        raise SystemExit(f"site_patch: {BUNDLES_MARK} found {named} times in lite/page/*.js (expected once)")
     pages = 0
     for index in sorted(site.glob("*/index.html")):
         text = index.read_text(encoding="utf-8")
-        if MARK in text:
-            pages += 1
-            continue
         if "jupyter-config-data" not in text:
             continue
-        tags = "".join(f'<script src="../{PAGE_DIR}/{s.name}"></script>' for s in scripts)
         if "</head>" not in text:
             raise SystemExit(f"site_patch: no </head> in {index}")
-        index.write_text(text.replace("</head>", f"{MARK}{tags}</head>", 1), encoding="utf-8")
+        tags = "".join(f'<script src="../{PAGE_DIR}/{s.name}"></script>' for s in scripts)
+        start = text.find(MARK)
+        if start < 0:  # (a site patched before gets its tags replaced)
+            start = text.find("</head>")
+        end = text.find("</head>", start)
+        index.write_text(text[:start] + MARK + tags + text[end:], encoding="utf-8")
         pages += 1
     if pages == 0:
         raise SystemExit(f"site_patch: no JupyterLite app page found in {site}")
@@ -115,8 +133,56 @@ def _lazy_untar(m):
             f"else if(Object.keys({pkgs}||{{}}).length||Object.keys({pips}||{{}}).length){{")
 
 
+# the page chunk's `initWorker(e){return crossOriginIsolated?new Worker(new URL(s.p+s.u(654),s.b),...):new Worker(...327...)`
+INIT_WORKER = re.compile(r"initWorker\((\w+)\)\{(?:let xaccelWorker=[^;]*;if\(xaccelWorker\)return xaccelWorker;)?return crossOriginIsolated\?new Worker\(new URL\((\w+)\.p\+\2\.u\((\d+)\),\2\.b\)"
+                         r".{0,120}?:new Worker\(new URL\(\2\.p\+\2\.u\((\d+)\)")
+PAGE_CONFIG = re.compile(r"baseUrl:(\w+)\.PageConfig\.getBaseUrl\(\)")
+TAKE_WORKER = "xaccelTakeWorker"
+# the worker-side kernel object (constructor, initialize) in the worker bundles
+KERNEL_CTOR = re.compile(r"constructor\((\w)=\{\}\)\{this\._ready=new Promise\((\w)=>\{this\.setKernelReady=\2\}\)\}")
+KERNEL_INIT = re.compile(r"async initialize\((\w)\)\{let\{baseUrl:")
+WORKER_SCRIPT = "xaccelPrestart.attach(this)"
+
+
+def patch_early_start(static, site):
+    """The page chunk takes the worker xaccel-prestart.js started; the worker bundles
+    answer its early start (see the module's doc). Returns the worker bundles' paths
+    from the site's root ({"isolated": ..., "plain": ...})."""
+    chunks = [(b, b.read_text(encoding="utf-8")) for b in sorted(static.glob("*.js"))]
+    found = [(b, t, INIT_WORKER.search(t)) for b, t in chunks if "initWorker(" in t]
+    if len(found) != 1 or not found[0][2] or not PAGE_CONFIG.search(found[0][1]):
+        raise SystemExit("site_patch: @jupyterlite/xeus's initWorker changed shape; update lite/site_patch.py")
+    page_chunk, text, m = found[0]
+    if TAKE_WORKER not in text:
+        arg, config = m.group(1), PAGE_CONFIG.search(text).group(1)
+        head = f"initWorker({arg}){{"
+        take = (f"let xaccelWorker=self.{TAKE_WORKER}&&self.{TAKE_WORKER}({arg},{config}.PageConfig.getBaseUrl());"
+                f"if(xaccelWorker)return xaccelWorker;")
+        text = text[:m.start()] + head + take + text[m.start() + len(head):]
+        page_chunk.write_text(text, encoding="utf-8")
+    ids = {"isolated": m.group(3), "plain": m.group(4)}
+    script = "../" * len(static.relative_to(site).parts) + f"{PAGE_DIR}/worker/xaccel-prestart-worker.js"
+    bundles = {}
+    for kind, chunk_id in ids.items():
+        files = sorted(static.glob(f"{chunk_id}.*.js"))
+        if len(files) != 1:
+            raise SystemExit(f"site_patch: no single worker bundle {chunk_id}.*.js in {static}")
+        bundle = files[0]
+        text = bundle.read_text(encoding="utf-8")
+        if WORKER_SCRIPT not in text:
+            if len(KERNEL_CTOR.findall(text)) != 1 or len(KERNEL_INIT.findall(text)) != 1:
+                raise SystemExit(f"site_patch: the kernel object of {bundle.name} changed shape; update lite/site_patch.py")
+            text = KERNEL_CTOR.sub(lambda c: c.group(0)[:-1] + f',importScripts(new URL("{script}",self.location).href),'
+                                   f"self.{WORKER_SCRIPT}}}", text)
+            text = KERNEL_INIT.sub(lambda i: f"async initialize({i[1]}){{return self.xaccelPrestart.initialize(this,{i[1]})}}"
+                                   f"async _xeusInitialize({i[1]}){{let{{baseUrl:", text)
+            bundle.write_text(text, encoding="utf-8")
+        bundles[kind] = bundle.relative_to(site).as_posix()
+    return bundles
+
+
 def patch_xeus(site):
-    static = site / "extensions" / "@jupyterlite" / "xeus-extension" / "static"
+    static = site.joinpath(*XEUS_STATIC)
     bundles = sorted(static.glob("*.js"))
     if not bundles:
         raise SystemExit(f"site_patch: no @jupyterlite/xeus bundles in {static}")
@@ -149,11 +215,12 @@ def patch_xeus(site):
 
 def main():
     site = pathlib.Path(sys.argv[1])
-    pages = add_page_scripts(site)
     mapping, magics, waits, solvers, untars = patch_xeus(site)
+    worker_bundles = patch_early_start(site.joinpath(*XEUS_STATIC), site)
+    pages = add_page_scripts(site, worker_bundles)
     print(f"site_patch: page scripts in {pages} app pages; xeus bundles: {mapping} mapping fetches, "
           f"{magics} magics handlers and {waits} waitAsync calls patched, {solvers} embedded solvers "
-          f"dropped, untar lazy in {untars}")
+          f"dropped, untar lazy in {untars}; early start: {worker_bundles}")
 
 
 if __name__ == "__main__":

@@ -420,7 +420,6 @@ namespace xaccel
 namespace
 {
     std::unique_ptr<xaccel::python_runtime> g_python;
-    bool g_warm_up_scheduled = false;
 
     // Start-up marks for bench/lite (Module.__xwLoad, kernel/lite/load_pre.js).
     void mark(const char* name)
@@ -428,10 +427,10 @@ namespace
         EM_ASM({ if (Module.__xwMark) Module.__xwMark(UTF8ToString($0)); }, name);
     }
 
-    // Imports IPython (the engine) in its own macrotask once the first request
-    // (the front end's kernel_info_request) has been answered: the kernel is
-    // reported ready at once and the engine is usually there by the first cell.
-    // A request that comes earlier starts the engine itself.
+    // Imports IPython (the engine) in its own macrotask, right after start(): the
+    // worker may have been started while JupyterLab boots (lite/page/xaccel-prestart.js),
+    // long before the first request, and the import (about a second) is then done by
+    // the time the notebook asks. A request handled earlier starts the engine itself.
     void warm_up(void* core)
     {
         py::gil_scoped_acquire gil;
@@ -484,11 +483,6 @@ namespace
             }
             py::gil_scoped_acquire gil;
             m_core->handle(std::move(m));  // never throws
-            if (!g_warm_up_scheduled && !m_core->engine_started())
-            {
-                g_warm_up_scheduled = true;
-                emscripten_async_call(&warm_up, m_core, 0);
-            }
         }
 
     private:
@@ -547,6 +541,7 @@ namespace
                 *m_server = xserver(m_core.get());
                 m_core->announce_start();
                 mark("start_end_s");
+                emscripten_async_call(&warm_up, m_core.get(), 0);
             }
             catch (py::error_already_set& e)
             {

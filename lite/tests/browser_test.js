@@ -47,6 +47,7 @@ const CELLS = {
   complete: "__COMPLETE__",  // IPython completes with jedi: fetches jedi.zip and parso.zip
   lazy_after: "import prompt_toolkit, wcwidth\n' '.join(map(str, ('jedi' in sys.modules, 'parso' in sys.modules, "
     + "prompt_toolkit.__version__, wcwidth.wcwidth('a'), prompt_toolkit.__file__)))",
+  cwd: "import os\nos.getcwd()",
   code_paths: "import asyncio.runners, IPython.core.interactiveshell as m, xaccel_kernel.engine as e, sys\n"
     + "[asyncio.runners.Runner.close.__code__.co_filename, m.InteractiveShell.run_cell.__code__.co_filename, "
     + "e.Engine.__init__.__code__.co_filename, sys.prefix]",
@@ -178,6 +179,7 @@ runInSite(result, async (context) => {
   await page.goto(url, { waitUntil: "domcontentloaded" });
   result.cold_phases = {};
   result.ready_cold_s = await waitReady(page, t0, result.cold_phases);
+  result.prestart_cold = await page.evaluate(() => window.__xaccelPrestart);
   await stopCounting();
   result.cells = await runCells(page);
   await page.close();
@@ -197,4 +199,21 @@ runInSite(result, async (context) => {
   });
   result.warm_cell = again;
   result.warm_first_result_s = (Date.now() - t0) / 1000;
+  result.prestart_warm = await page.evaluate(() => window.__xaccelPrestart);
+  // A restart gets a new worker, started the ordinary way (the early one is used once).
+  result.restarted = await page.evaluate(async () => {
+    const ctx = Array.from(window.jupyterapp.shell.widgets('main')).find((x) => x.sessionContext).sessionContext;
+    await ctx.session.kernel.requestExecute({ code: "before_restart = 1" }).done;
+    await ctx.restartKernel();
+    const until = performance.now() + 90000;
+    while (!(ctx.session.kernel.status === "idle" && ctx.session.kernel.connectionStatus === "connected")) {
+      if (performance.now() > until) return { error: "no idle kernel 90 s after the restart" };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const f = ctx.session.kernel.requestExecute({ code: "import os\n(os.getcwd(), 'before_restart' in dir(), 6 * 7)" });
+    let data = null;
+    f.onIOPub = (m) => { if (m.header.msg_type === "execute_result") data = m.content.data; };
+    const reply = await f.done;
+    return { reply: reply.content, data, prestart: window.__xaccelPrestart };
+  });
 });

@@ -64,7 +64,11 @@ async function run(page, cases) {
       const outputs = [];
       let started = false;
       const t0 = performance.now();
-      const future = kernel.requestExecute({ code, store_history: true });
+      const future = kernel.requestExecute({ code, store_history: true, allow_stdin: true });
+      future.onStdin = (msg) => {
+        outputs.push({ type: "input_request", content: msg.content, at: performance.now() });
+        kernel.sendInputReply({ status: "ok", value: "typed in " + (self.crossOriginIsolated ? "isolated" : "plain") }, msg.header);
+      };
       future.onIOPub = (msg) => {
         const t = msg.header.msg_type;
         if (t === "status") { if (msg.content.execution_state === "busy") started = true; return; }
@@ -107,6 +111,8 @@ async function run(page, cases) {
     // IPython's first traceback of a session imports its traceback machinery (about a
     // second here): paid by this cell, so that the cases measure the interrupt itself
     out.first_traceback = await execute("raise ValueError('first traceback of the session')", null);
+    // stdin reaches the page through coincident (isolated) or the service worker
+    out.stdin = await execute("print('got', input('name? '))", null);
     out.setup = await execute(cases.setup, null);
     let first = true;
     for (const [name, [code, wait]] of Object.entries(cases.interrupted)) {
@@ -131,6 +137,7 @@ runInSite(result, async (context) => {
   recordConsole(page, result.console);
   await page.goto(`${base}lab/index.html?path=${NOTEBOOK}`, { waitUntil: "domcontentloaded" });
   await waitReady(page);
+  result.prestart = await page.evaluate(() => window.__xaccelPrestart);
   // the page script hands the signal buffer to the worker once it is ready
   await page.waitForTimeout(500);
   const interrupted = MODE === "isolated" ? { ...AWAITED, ...SYNC } : { ...AWAITED, ...NOT_ISOLATED };

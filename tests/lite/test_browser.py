@@ -60,6 +60,28 @@ def test_kernel_ready(session):
     assert session["warm_cell"]["text/plain"] == "2"
 
 
+def test_kernel_worker_started_while_the_app_boots(session):
+    """lite/page/xaccel-prestart.js starts the kernel's worker as the page loads; the
+    notebook's kernel takes that worker (cold and warm load), after it was started."""
+    for load in ("prestart_cold", "prestart_warm"):
+        state = session[load]
+        assert state["status"] == "adopted", (load, state)
+        assert 0 <= state["started_s"] < state["adopted_s"], (load, state)
+    print(f"\nearly worker: started {session['prestart_cold']['started_s']:.2f} s / "
+          f"{session['prestart_warm']['started_s']:.2f} s after the page script (cold / warm)")
+
+
+def test_restart_starts_a_new_worker(session):
+    """A restart gets a fresh worker the ordinary way: a new interpreter (the variable
+    set before is gone), in the same directory as the first kernel."""
+    r = session["restarted"]
+    assert "error" not in r, r
+    assert r["reply"]["status"] == "ok", r
+    cwd = result_text(cell(session, "cwd"))
+    assert r["data"]["text/plain"] == f"({cwd}, False, 42)", (r, cwd)
+    assert r["prestart"]["status"] == "adopted", r  # still the first kernel's, not taken twice
+
+
 # The cold load's weight (lite/README "Startup order, size trimming, measurements"): the
 # kernel's xaccel.wasm and xaccel.data are shipped gzip-compressed, the @jupyterlite/xeus
 # bundles without their conda solver. Bytes are deterministic for a given build.

@@ -68,6 +68,25 @@ def test_page_is_isolated(isolated, not_isolated):
     assert not_isolated["isolated"] is False
 
 
+def test_kernel_worker_started_early_in_both_modes(isolated, not_isolated):
+    """The notebook's kernel runs in the worker lite/page/xaccel-prestart.js started as the
+    page loaded: on the isolated page at once, without isolation once JupyterLite's
+    service worker was active (stdin and the drive go through it)."""
+    for session in (isolated, not_isolated):
+        assert session["prestart"]["status"] == "adopted", session["prestart"]
+
+
+def test_stdin_in_both_modes(isolated, not_isolated):
+    """input() in the early-started worker: through coincident (isolated) or JupyterLite's
+    service worker (without isolation)."""
+    for session, typed in ((isolated, "typed in isolated"), (not_isolated, "typed in plain")):
+        c = session["stdin"]
+        assert c["reply"]["status"] == "ok", c
+        assert [o["content"]["prompt"] for o in c["outputs"] if o["type"] == "input_request"] == ["name? "], c
+        printed = "".join(o["content"].get("text", "") for o in c["outputs"] if o["type"] == "stream")
+        assert printed == f"got {typed}\n", c
+
+
 @pytest.mark.parametrize("name", ["asyncio_sleep", "accel_sleep", "stalled_fetch"])
 def test_awaited_cell_interrupted_isolated(isolated, name):
     assert_interrupted(isolated["cases"][name])

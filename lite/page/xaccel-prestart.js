@@ -1,0 +1,148 @@
+// xaccel: start the kernel's worker while JupyterLab boots (loaded by the app pages of a
+// site built by lite/build).
+//
+// JupyterLite creates a kernel's worker only when a notebook asks for a kernel, after the
+// whole app has loaded; the kernel's own start (wasm, file tree, CPython, IPython import,
+// about 2 s) then follows the app's (2.5-3.7 s). On the pages that open kernels this
+// script creates the xaccel kernel's worker at once and posts it the options the
+// @jupyterlite/xeus extension would send for the xaccel kernelspec, so the two starts
+// overlap (the worker side: worker/xaccel-prestart-worker.js). The extension's page
+// chunk, patched by lite/site_patch.py, asks `xaccelTakeWorker` for a worker before
+// creating one: the first xaccel kernel of the page gets this one if its options match;
+// any other kernel (a restart, a second notebook) gets a new worker as before.
+//
+// A page without cross-origin isolation reaches stdin and the contents drive through
+// JupyterLite's service worker, which only serves workers created once it is active: the
+// worker waits for it there. `"xaccelPrestartKernel": false` in jupyter-lite.json's
+// jupyter-config-data turns this off. window.__xaccelPrestart tells what happened.
+(function () {
+  "use strict";
+  // lite/site_patch.py writes the worker bundles' paths (from the site's root) here
+  var BUNDLES = "__XACCEL_WORKER_BUNDLES__";
+  var KERNEL = "xaccel";
+  var APP_PAGES = /\/(lab|notebooks|repl|consoles)\/(index\.html)?$/;
+  var CONFIG_WAIT_MS = 60000;
+
+  var root = new URL("../", document.currentScript.src);
+  var state = (window.__xaccelPrestart = { status: "not started", reason: "" });
+  var t0 = performance.now();
+  var worker = null;  // created at once where it may be (its bundle loads meanwhile)
+  var early = null;   // {worker, options} once the options are posted
+
+  function mark(name) { state[name + "_s"] = (performance.now() - t0) / 1000; }
+  function stop(status, reason) {
+    state.status = status;
+    state.reason = reason;
+    if (worker) worker.terminate();
+    worker = early = null;
+  }
+
+  // The merged page config: config-utils.js rewrites the config element before it loads
+  // the app's bundle (the element holds "{}" until then).
+  function pageConfig() {
+    var el = document.getElementById("jupyter-config-data");
+    return new Promise(function (resolve, reject) {
+      var until = performance.now() + CONFIG_WAIT_MS;
+      (function poll() {
+        var config = {};
+        try { config = JSON.parse(el.textContent || "{}"); } catch (e) { /* half written */ }
+        if (config.baseUrl) return resolve(config);
+        if (performance.now() > until) return reject(new Error("the page config was not written"));
+        setTimeout(poll, 10);
+      })();
+    });
+  }
+
+  function getJson(url) {
+    return fetch(url).then(function (r) {
+      if (!r.ok) throw new Error(r.status + " " + r.statusText + ": " + url);
+      return r.json();
+    });
+  }
+
+  // The xaccel kernelspec as the extension builds it (xeus/kernels.json, then the kernel's
+  // kernel.json with name, dir and envName set and its resources made absolute).
+  function kernelSpec(baseUrl) {
+    return getJson(new URL("xeus/kernels.json", baseUrl)).then(function (kernels) {
+      var ours = kernels.filter(function (k) { return k.kernel === KERNEL; });
+      if (ours.length !== 1) throw new Error(ours.length + " xaccel kernels in xeus/kernels.json");
+      var env = ours[0].env_name;
+      return getJson(new URL("xeus/" + env + "/" + KERNEL + "/kernel.json", baseUrl)).then(function (spec) {
+        spec.name = KERNEL;
+        spec.dir = KERNEL;
+        spec.envName = env;
+        Object.keys(spec.resources || {}).forEach(function (k) {
+          spec.resources[k] = new URL(spec.resources[k], baseUrl).href;
+        });
+        return spec;
+      });
+    });
+  }
+
+  function serviceWorkerActive() {
+    var sw = navigator.serviceWorker;
+    if (self.crossOriginIsolated === true || !sw || sw.controller) return Promise.resolve();
+    return new Promise(function (resolve) { sw.addEventListener("controllerchange", resolve, { once: true }); });
+  }
+
+  // What the worker uses of the options must equal what the page chunk would send.
+  function mismatch(options, e, baseUrl) {
+    var a = options.kernelSpec, b = e.kernelSpec || {};
+    var same = function (x, y) { return JSON.stringify(x) === JSON.stringify(y); };
+    if (options.baseUrl !== baseUrl) return "base URL " + baseUrl;
+    if (options.empackEnvMetaLink !== (e.empackEnvMetaLink || "")) return "environment link " + e.empackEnvMetaLink;
+    if (!same([a.name, a.dir, a.envName, a.argv, a.metadata], [b.name, b.dir, b.envName, b.argv, b.metadata])) {
+      return "kernelspec " + b.name;
+    }
+    return "";
+  }
+
+  // Called by the patched page chunk (initWorker) with the kernel's options.
+  self.xaccelTakeWorker = function (e, baseUrl) {
+    if (!early || !e || !e.kernelSpec || e.kernelSpec.name !== KERNEL) return null;
+    var why = mismatch(early.options, e, baseUrl);
+    if (why) {
+      stop("discarded", "the kernel was created with another " + why);
+      return null;
+    }
+    var taken = early.worker;
+    worker = early = null;
+    state.status = "adopted";
+    mark("adopted");
+    return taken;
+  };
+
+  function start() {
+    if (!APP_PAGES.test(location.pathname)) return stop("off", "not a page that opens kernels");
+    if (typeof BUNDLES !== "object") return stop("off", "lite/site_patch.py did not name the worker bundles");
+    var isolated = self.crossOriginIsolated === true;
+    var createWorker = function () {
+      worker = new Worker(new URL(isolated ? BUNDLES.isolated : BUNDLES.plain, root));
+      mark("created");
+    };
+    state.status = "starting";
+    if (isolated) createWorker();
+    pageConfig().then(function (config) {
+      if (config.xaccelPrestartKernel === false) throw { off: "xaccelPrestartKernel is false" };
+      var baseUrl = new URL(config.baseUrl, location.href).href;
+      return Promise.all([baseUrl, kernelSpec(baseUrl), serviceWorkerActive()]);
+    }).then(function (got) {
+      var baseUrl = got[0], spec = got[1];
+      var options = {
+        baseUrl: baseUrl, kernelId: "xaccel-prestart", mountDrive: true, kernelSpec: spec,
+        browsingContextId: "", empackEnvMetaLink: new URL("xeus/" + spec.envName, baseUrl).href,
+      };
+      if (!worker) createWorker();
+      worker.postMessage({ xaccel_prestart: options });
+      early = { worker: worker, options: options };
+      state.status = "started";
+      mark("started");
+    }).catch(function (err) {
+      if (err && err.off) return stop("off", err.off);
+      console.warn("xaccel: the kernel is not started early: " + err);
+      stop("failed", String(err));
+    });
+  }
+
+  start();
+})();
