@@ -26,7 +26,7 @@
   var root = new URL("../", document.currentScript.src);
   var state = (window.__xaccelPrestart = { status: "not started", reason: "" });
   var t0 = performance.now();
-  var worker = null;  // created at once where it may be (its bundle loads meanwhile)
+  var worker = null;  // created once the config allows it (its bundle loads meanwhile)
   var early = null;   // {worker, options} once the options are posted
 
   function mark(name) { state[name + "_s"] = (performance.now() - t0) / 1000; }
@@ -117,13 +117,14 @@
     if (typeof BUNDLES !== "object") return stop("off", "lite/site_patch.py did not name the worker bundles");
     var isolated = self.crossOriginIsolated === true;
     var createWorker = function () {
-      worker = new Worker(new URL(isolated ? BUNDLES.isolated : BUNDLES.plain, root));
+      state.script = new URL(isolated ? BUNDLES.isolated : BUNDLES.plain, root).href;
+      worker = new Worker(state.script);
       mark("created");
     };
     state.status = "starting";
-    if (isolated) createWorker();
     pageConfig().then(function (config) {
       if (config.xaccelPrestartKernel === false) throw { off: "xaccelPrestartKernel is false" };
+      if (isolated) createWorker();
       var baseUrl = new URL(config.baseUrl, location.href).href;
       return Promise.all([baseUrl, kernelSpec(baseUrl), serviceWorkerActive()]);
     }).then(function (got) {

@@ -96,6 +96,8 @@ def test_cold_load_bytes(session):
           + ", ".join(f"{p} {b / 1e6:.2f}" for p, b in list(moved["by_path"].items())[:6]))
     for name in ("/xeus/xaccel/bin/xaccel.wasm", "/xeus/xaccel/bin/xaccel.data"):
         assert moved["by_path"].get(name, 0) > 1_000_000, f"{name} not counted: {moved}"
+    # the kernel worker's script, counted (or added: its request is not reported)
+    assert any("/xeus-extension/static/" in p and b > 500_000 for p, b in moved["by_path"].items()), moved
     assert moved["total"] <= COLD_LOAD_BUDGET, moved
 
 
