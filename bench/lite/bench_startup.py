@@ -3,7 +3,10 @@
 Both sites are served by one local server (this process; COOP/COEP headers as
 lite/serve sends them, no HTTP compression, `Cache-Control: no-cache` so a warm load
 revalidates), under /xaccel/ (lite/_output, built by lite/build) and /pyodide/
-(bench/lite/_pyodide_site, built by bench/lite/build_pyodide_site.sh). For each of
+(bench/lite/_pyodide_site, built by bench/lite/build_pyodide_site.sh). /xaccel-late/
+(`--only xaccel-late`) is the xaccel site with its early kernel start turned off
+(`"xaccelPrestartKernel": false` in the jupyter-lite.json this server sends): the
+kernel's worker starts when the notebook asks for a kernel, as JupyterLite does. For each of
 --runs rounds, alternating the sites, bench/lite/startup.js (headless Chromium) does a
 cold load (fresh profile) and a warm load (same profile) of a notebook, and measures:
 
@@ -44,7 +47,10 @@ SITES = {
     # name: (directory, notebook, kernel name)
     "xaccel": (REPO / "lite" / "_output", "xaccel-browser-test.ipynb", "xaccel"),
     "pyodide": (HERE / "_pyodide_site", "bench.ipynb", "python"),
+    "xaccel-late": (REPO / "lite" / "_output", "xaccel-browser-test.ipynb", "xaccel"),
 }
+# site -> page config entries this server changes in the site's jupyter-lite.json
+CONFIG_OVERRIDES = {"xaccel-late": {"xaccelPrestartKernel": False}}
 PAGE_TIMES = ["app_s", "kernel_ready_s", "first_result_s"]
 WORKER_TIMES = ["worker_started_s", "xaccel_js_s", "wasm_s", "data_s", "mounted_s", "start_begin_s", "start_end_s",
                 "engine_begin_s", "engine_end_s"]
@@ -71,7 +77,23 @@ class CountingHandler(http.server.SimpleHTTPRequestHandler):
             self.send_response(204)
             self.end_headers()
             return
+        site, _, rest = self.path.split("?")[0].lstrip("/").partition("/")
+        if rest == "jupyter-lite.json" and site in CONFIG_OVERRIDES:
+            self.send_config(site)
+            return
         super().do_GET()
+
+    def send_config(self, site):
+        config = json.loads((SITES[site][0] / "jupyter-lite.json").read_text())
+        config["jupyter-config-data"].update(CONFIG_OVERRIDES[site])
+        body = json.dumps(config).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        with self.lock:
+            self.counts[self.segment[0]] = self.counts.get(self.segment[0], 0) + len(body)
 
     def copyfile(self, source, outputfile):
         n = 0
@@ -122,9 +144,10 @@ def fmt(v, unit=""):
 def print_table(summary):
     names = list(summary)
     cols = [(n, mode) for n in names for mode in ("cold", "warm")]
+    ratios = "xaccel" in names and "pyodide" in names
     print("\n| | " + " | ".join(f"{n} {m}" for n, m in cols) +
-          (" | pyodide/xaccel cold | pyodide/xaccel warm |" if len(names) == 2 else " |"))
-    print("|---" * (len(cols) + 1 + (2 if len(names) == 2 else 0)) + "|")
+          (" | pyodide/xaccel cold | pyodide/xaccel warm |" if ratios else " |"))
+    print("|---" * (len(cols) + 1 + (2 if ratios else 0)) + "|")
     rows = [("JupyterLab app ready (s)", "app_s"), ("kernel ready (s)", "kernel_ready_s"),
             ("first result (s)", "first_result_s"), ("MB over the wire (browser)", "mb_browser"),
             ("MB sent (server)", "mb_server"), ("requests", "requests")]
@@ -134,7 +157,7 @@ def print_table(summary):
         if all(v is None for v in vals):
             continue
         line = f"| {label} | " + " | ".join(fmt(v) for v in vals)
-        if len(names) == 2:
+        if ratios:
             for m in ("cold", "warm"):
                 a, b = summary["xaccel"][m].get(key), summary["pyodide"][m].get(key)
                 line += f" | {b / a:.2f}" if a and b else " | -"
@@ -148,7 +171,7 @@ def plot(summary, path, meta):
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
     names = list(summary)
-    colors = {"xaccel": "#1f77b4", "pyodide": "#ff7f0e"}
+    colors = {"xaccel": "#1f77b4", "pyodide": "#ff7f0e", "xaccel-late": "#9ecae1"}
     for ax, key, title in ((axes[0], "first_result_s", "first result (s)"), (axes[1], "mb_browser", "MB over the wire")):
         x = range(2)
         width = 0.8 / len(names)
@@ -160,19 +183,28 @@ def plot(summary, path, meta):
         ax.set_title(title)
         ax.legend()
     ax = axes[2]
-    # consecutive phases between xaccel's marks (medians; a phase is skipped if a mark is)
-    phases = [("JupyterLab app", None, "app_s"), ("until worker runs xaccel.js", "app_s", "xaccel_js_s"),
-              ("wasm + data load, mount", "xaccel_js_s", "mounted_s"), ("CPython + core start", "mounted_s", "start_end_s"),
-              ("IPython import", "start_end_s", "engine_end_s"), ("first cell", "engine_end_s", "first_result_s")]
+    # per load: the app's bar above, the kernel's phases (between xaccel's marks) below;
+    # they overlap when the worker starts early (medians; a phase is skipped if a mark is)
+    app_phases = [("JupyterLab app", None, "app_s")]
+    kernel_phases = [("until worker runs xaccel.js", "worker_started_s", "xaccel_js_s"),
+                     ("wasm + data load, mount", "xaccel_js_s", "mounted_s"),
+                     ("CPython + core start", "mounted_s", "start_end_s"),
+                     ("IPython import", "start_end_s", "engine_end_s"),
+                     ("kernel ready -> first result", "kernel_ready_s", "first_result_s")]
     cmap = plt.get_cmap("tab10")
+    ticks, labels = [], []
     for j, m in enumerate(("cold", "warm")):
         s = summary.get("xaccel", {}).get(m, {})
-        for k, (label, a, b) in enumerate(phases):
-            start = s.get(a, 0) if a else 0
-            if s.get(b) is None or (a and s.get(a) is None):
-                continue
-            ax.barh(j, max(0.0, s[b] - start), left=start, color=cmap(k), label=label if j == 0 else None)
-    ax.set_yticks([0, 1], ["cold", "warm"])
+        for row, phases, offset in ((0.2, app_phases, 0), (-0.2, kernel_phases, 1)):
+            for k, (label, a, b) in enumerate(phases):
+                start = s.get(a, 0) if a else 0
+                if s.get(b) is None or (a and s.get(a) is None):
+                    continue
+                ax.barh(j + row, max(0.0, s[b] - start), height=0.35, left=start, color=cmap(k + offset),
+                        label=label if j == 0 else None)
+        ticks += [j + 0.2, j - 0.2]
+        labels += [f"{m}: app", f"{m}: kernel"]
+    ax.set_yticks(ticks, labels)
     ax.set_xlabel("s after navigation")
     ax.set_title("xaccel: where the time goes (medians)")
     ax.legend(fontsize=7, loc="upper right")
@@ -194,7 +226,7 @@ def main():
     for name in sites:
         d = SITES[name][0]
         if not (d / "index.html").is_file():
-            how = "lite/build" if name == "xaccel" else "bench/lite/build_pyodide_site.sh"
+            how = "bench/lite/build_pyodide_site.sh" if name == "pyodide" else "lite/build"
             sys.exit(f"no {name} site in {d}: build it with {how}")
     root = Path(tempfile.mkdtemp(prefix="xaccel-bench-lite-"))
     for name in sites:

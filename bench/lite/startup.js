@@ -71,6 +71,8 @@ async function oneLoad(context, label) {
   load.first_result_s = (Date.now() - t0) / 1000;
   load.first_result = value;
   if (value !== "2") throw new Error(`${label}: first cell gave ${JSON.stringify(value)}`);
+  // the xaccel site's early kernel start (lite/page/xaccel-prestart.js); absent elsewhere
+  load.prestart = await page.evaluate(() => window.__xaccelPrestart || null);
   for (const { w, at } of workers) {
     let marks = null;
     try {
