@@ -172,7 +172,7 @@ def plot(summary, path, meta):
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
     names = list(summary)
     colors = {"xaccel": "#1f77b4", "pyodide": "#ff7f0e", "xaccel-late": "#9ecae1"}
-    for ax, key, title in ((axes[0], "first_result_s", "first result (s)"), (axes[1], "mb_browser", "MB over the wire")):
+    for ax, key, title in ((axes[0], "first_result_s", "first result (s)"), (axes[1], "mb_server", "MB sent by the server")):
         x = range(2)
         width = 0.8 / len(names)
         for i, n in enumerate(names):
