@@ -92,8 +92,7 @@ class CountingHandler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        with self.lock:
-            self.counts[self.segment[0]] = self.counts.get(self.segment[0], 0) + len(body)
+        self.count_sent(len(body))
 
     def copyfile(self, source, outputfile):
         n = 0
@@ -103,6 +102,9 @@ class CountingHandler(http.server.SimpleHTTPRequestHandler):
                 break
             outputfile.write(buf)
             n += len(buf)
+        self.count_sent(n)
+
+    def count_sent(self, n):
         with self.lock:
             self.counts[self.segment[0]] = self.counts.get(self.segment[0], 0) + n
 

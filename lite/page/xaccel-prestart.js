@@ -26,15 +26,15 @@
   var root = new URL("../", document.currentScript.src);
   var state = (window.__xaccelPrestart = { status: "not started", reason: "" });
   var t0 = performance.now();
-  var worker = null;  // created once the config allows it (its bundle loads meanwhile)
-  var early = null;   // {worker, options} once the options are posted
+  var worker = null;   // created once the config allows it (its bundle loads meanwhile)
+  var posted = null;   // the options posted to it: it can be taken from then on
 
   function mark(name) { state[name + "_s"] = (performance.now() - t0) / 1000; }
   function stop(status, reason) {
     state.status = status;
     state.reason = reason;
     if (worker) worker.terminate();
-    worker = early = null;
+    worker = posted = null;
   }
 
   // The merged page config: config-utils.js rewrites the config element before it loads
@@ -99,14 +99,14 @@
 
   // Called by the patched page chunk (initWorker) with the kernel's options.
   self.xaccelTakeWorker = function (e, baseUrl) {
-    if (!early || !e || !e.kernelSpec || e.kernelSpec.name !== KERNEL) return null;
-    var why = mismatch(early.options, e, baseUrl);
+    if (!posted || !e || !e.kernelSpec || e.kernelSpec.name !== KERNEL) return null;
+    var why = mismatch(posted, e, baseUrl);
     if (why) {
       stop("discarded", "the kernel was created with another " + why);
       return null;
     }
-    var taken = early.worker;
-    worker = early = null;
+    var taken = worker;
+    worker = posted = null;
     state.status = "adopted";
     mark("adopted");
     return taken;
@@ -129,13 +129,12 @@
       return Promise.all([baseUrl, kernelSpec(baseUrl), serviceWorkerActive()]);
     }).then(function (got) {
       var baseUrl = got[0], spec = got[1];
-      var options = {
+      if (!worker) createWorker();
+      posted = {
         baseUrl: baseUrl, kernelId: "xaccel-prestart", mountDrive: true, kernelSpec: spec,
         browsingContextId: "", empackEnvMetaLink: new URL("xeus/" + spec.envName, baseUrl).href,
       };
-      if (!worker) createWorker();
-      worker.postMessage({ xaccel_prestart: options });
-      early = { worker: worker, options: options };
+      worker.postMessage({ xaccel_prestart: posted });
       state.status = "started";
       mark("started");
     }).catch(function (err) {

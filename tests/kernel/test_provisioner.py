@@ -15,6 +15,7 @@ from jupyter_client.session import Session
 
 from kernel_harness import execute, own_ipython_dir, require_kernelspec, start_kernel, start_manager, stop_kernel, stream_text
 
+
 def kernel_info_without_retry(km, timeout_s=30):
     """kernel_info through sockets that connect once, right away, and never
     retry (ZMQ_RECONNECT_IVL -1): a refused first connection is never made
