@@ -80,6 +80,9 @@ namespace xaccel
         // Whether a cell's code runs (synchronously or driving the loop).
         bool cell_running() const noexcept { return m_executing; }
         const std::string& session() const noexcept { return m_session; }
+        // A new session id, for a kernel restored from a memory snapshot (every
+        // start of a kernel has its own).
+        void renew_session() { m_session = new_uuid(); }
         transport& get_transport() noexcept { return m_transport; }
 
         // The kernel_info_reply content (thread-safe: no engine, no GIL).

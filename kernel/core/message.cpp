@@ -44,10 +44,24 @@ namespace xaccel
         return {};
     }
 
-    std::string new_uuid()
+    namespace
     {
         // One engine per thread: seeded once, never shared across threads.
-        thread_local std::mt19937_64 engine{std::random_device{}()};
+        std::mt19937_64& uuid_engine()
+        {
+            thread_local std::mt19937_64 engine{std::random_device{}()};
+            return engine;
+        }
+    }
+
+    void reseed_new_uuid()
+    {
+        uuid_engine().seed(std::random_device{}());
+    }
+
+    std::string new_uuid()
+    {
+        std::mt19937_64& engine = uuid_engine();
         std::uniform_int_distribution<unsigned long long> dist;
         unsigned long long hi = dist(engine);
         unsigned long long lo = dist(engine);

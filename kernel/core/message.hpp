@@ -46,6 +46,9 @@ namespace xaccel
 
     // A random UUID4 as a lowercase hex string with dashes.
     std::string new_uuid();
+    // Seeds this thread's UUID generator again: a kernel restored from a memory
+    // snapshot would otherwise repeat the identifiers of the start it was taken from.
+    void reseed_new_uuid();
 
     // Current UTC time in ISO 8601 with microseconds, as Jupyter dates are.
     std::string iso8601_now();

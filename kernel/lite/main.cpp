@@ -28,6 +28,7 @@
 
 #include "../core/kernel_core.hpp"
 #include "../core/python_runtime.hpp"
+#include "start_snapshot.hpp"
 
 namespace py = pybind11;
 namespace nl = nlohmann;
@@ -419,7 +420,21 @@ namespace xaccel
 
 namespace
 {
+    // CPython and the kernel logic, one of each per worker. Globals rather than
+    // members of xkernel: a start restored from a memory snapshot
+    // (start_snapshot.cpp) finds them already made, and the worker's new xkernel
+    // takes them over.
     std::unique_ptr<xaccel::python_runtime> g_python;
+
+    struct prepared_kernel
+    {
+        xaccel::browser_transport transport;
+        xaccel::kernel_core core{transport, XACCEL_VERSION};
+    };
+
+    std::unique_ptr<prepared_kernel> g_kernel;
+    // Requests handed to the kernel so far (a snapshot is only taken before the first).
+    unsigned g_requests = 0;
 
     // Start-up marks for bench/lite (Module.__xwLoad, kernel/lite/load_pre.js).
     void mark(const char* name)
@@ -439,6 +454,7 @@ namespace
             mark("engine_begin_s");
             static_cast<xaccel::kernel_core*>(core)->start_engine();
             mark("engine_end_s");
+            xaccel::web::offer_snapshot();
         }
         catch (std::exception& e)
         {
@@ -481,6 +497,7 @@ namespace
             {
                 return;
             }
+            ++g_requests;
             py::gil_scoped_acquire gil;
             m_core->handle(std::move(m));  // never throws
         }
@@ -537,11 +554,18 @@ namespace
                     options.install_signal_handlers = false;
                     g_python = std::make_unique<xaccel::python_runtime>(options);
                 }
-                m_core = std::make_unique<xaccel::kernel_core>(m_transport, XACCEL_VERSION);
-                *m_server = xserver(m_core.get());
-                m_core->announce_start();
+                if (!g_kernel)
+                {
+                    g_kernel = std::make_unique<prepared_kernel>();
+                }
+                xaccel::kernel_core* core = &g_kernel->core;
+                *m_server = xserver(core);
+                core->announce_start();
                 mark("start_end_s");
-                emscripten_async_call(&warm_up, m_core.get(), 0);
+                if (!core->engine_started())
+                {
+                    emscripten_async_call(&warm_up, core, 0);
+                }
             }
             catch (py::error_already_set& e)
             {
@@ -561,8 +585,6 @@ namespace
         }
 
         std::vector<std::string> m_argv;
-        xaccel::browser_transport m_transport;
-        std::unique_ptr<xaccel::kernel_core> m_core;
         std::unique_ptr<xserver> m_server = std::make_unique<xserver>(nullptr);
     };
 
@@ -570,6 +592,30 @@ namespace
     {
         auto* e = reinterpret_cast<std::exception*>(ptr);
         return e != nullptr ? std::string(e->what()) : std::string("unknown C++ exception");
+    }
+}
+
+namespace xaccel::web
+{
+    kernel_core* started_kernel() noexcept
+    {
+        return g_kernel ? &g_kernel->core : nullptr;
+    }
+
+    unsigned requests_handled() noexcept
+    {
+        return g_requests;
+    }
+
+    bool callbacks_pending() noexcept
+    {
+        return !g_callbacks.empty();
+    }
+
+    void forget_callbacks()
+    {
+        py::gil_scoped_acquire gil;
+        g_callbacks.clear();
     }
 }
 

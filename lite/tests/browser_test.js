@@ -48,6 +48,7 @@ const CELLS = {
   lazy_after: "import prompt_toolkit, wcwidth\n' '.join(map(str, ('jedi' in sys.modules, 'parso' in sys.modules, "
     + "prompt_toolkit.__version__, wcwidth.wcwidth('a'), prompt_toolkit.__file__)))",
   cwd: "import os\nos.getcwd()",
+  random_draw: "import random\nrandom.random()",
   code_paths: "import asyncio.runners, IPython.core.interactiveshell as m, xaccel_kernel.engine as e, sys\n"
     + "[asyncio.runners.Runner.close.__code__.co_filename, m.InteractiveShell.run_cell.__code__.co_filename, "
     + "e.Engine.__init__.__code__.co_filename, sys.prefix]",
@@ -129,13 +130,43 @@ async function runCells(page) {
           future.done,
           new Promise((_, rej) => setTimeout(() => rej(new Error("timeout after 30 s")), 30000)),
         ]);
-        out[name] = { reply: reply.content, outputs, seconds: (performance.now() - t0) / 1000 };
+        out[name] = { reply: reply.content, session: reply.header.session, outputs, seconds: (performance.now() - t0) / 1000 };
       } catch (e) {
         out[name] = { error: String(e), outputs, seconds: (performance.now() - t0) / 1000 };
       }
     }
     return out;
   }, CELLS);
+}
+
+// The kernel worker's start-up snapshot (kernel/lite/snapshot_pre.js): its status once it
+// is settled (not "none" or "saving"), polled up to 60 s.
+async function snapshotState(page) {
+  const until = Date.now() + 60000;
+  let last = null;
+  while (Date.now() < until) {
+    for (const w of page.workers()) {
+      try {
+        const s = await w.evaluate(() => (globalThis.Module && globalThis.Module.__xwSnapshot)
+          ? { status: globalThis.Module.__xwSnapshot.status, bytes: globalThis.Module.__xwSnapshot.bytes } : null);
+        if (s) last = s;
+      } catch (e) { /* a worker that ended */ }
+    }
+    if (last && last.status !== "none" && last.status !== "saving") return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return last || { status: "no kernel worker found" };
+}
+
+async function firstResult(page) {
+  return await page.evaluate(async () => {
+    const kernel = Array.from(window.jupyterapp.shell.widgets('main')).find((x) => x.sessionContext).sessionContext.session.kernel;
+    const f = kernel.requestExecute({ code: "1 + 1" });
+    let data = null;
+    f.onIOPub = (m) => { if (m.header.msg_type === "execute_result") data = m.content.data; };
+    const reply = await f.done;
+    return { data, execution_count: reply.content.execution_count, session: reply.header.session };
+  });
 }
 
 // Bytes the cold load moves until the kernel is ready: the body sizes of the responses
@@ -194,6 +225,7 @@ runInSite(result, async (context) => {
   result.prestart_cold = await page.evaluate(() => window.__xaccelPrestart);
   await stopCounting(result.prestart_cold.script ? [result.prestart_cold.script] : []);
   result.cells = await runCells(page);
+  result.snapshot_cold = await snapshotState(page);
   await page.close();
   // Second load: same profile, so the HTTP cache (and the service worker) are warm.
   page = await context.newPage();
@@ -201,17 +233,14 @@ runInSite(result, async (context) => {
   await page.goto(url, { waitUntil: "domcontentloaded" });
   result.warm_phases = {};
   result.ready_warm_s = await waitReady(page, t0, result.warm_phases);
-  const again = await page.evaluate(async () => {
-    const kernel = Array.from(window.jupyterapp.shell.widgets('main')).find((x) => x.sessionContext).sessionContext.session.kernel;
-    const f = kernel.requestExecute({ code: "1 + 1" });
-    let data = null;
-    f.onIOPub = (m) => { if (m.header.msg_type === "execute_result") data = m.content.data; };
-    await f.done;
-    return data;
-  });
-  result.warm_cell = again;
+  const again = await firstResult(page);
+  result.warm_cell = again.data;
   result.warm_first_result_s = (Date.now() - t0) / 1000;
+  result.warm_first = again;
   result.prestart_warm = await page.evaluate(() => window.__xaccelPrestart);
+  // The warm load's kernel started from the cold one's snapshot: every cell again.
+  result.snapshot_warm = await snapshotState(page);
+  result.warm_cells = await runCells(page);
   // A restart gets a new worker, started the ordinary way (the early one is used once).
   result.restarted = await page.evaluate(async () => {
     const ctx = Array.from(window.jupyterapp.shell.widgets('main')).find((x) => x.sessionContext).sessionContext;
@@ -228,4 +257,27 @@ runInSite(result, async (context) => {
     const reply = await f.done;
     return { reply: reply.content, data, prestart: window.__xaccelPrestart };
   });
+  await page.close();
+  // Third load with the stored snapshot damaged (cut short): the kernel starts the
+  // ordinary way, and the damaged entry is deleted.
+  page = await context.newPage();
+  await page.goto(`${base}jupyter-lite.json`, { waitUntil: "domcontentloaded" });  // same origin, no kernel
+  result.damaged_entries = await page.evaluate(async () => {
+    const cache = await caches.open("xaccel-start-snapshot");
+    const keys = await cache.keys();
+    for (const k of keys) {
+      const bytes = new Uint8Array(await (await cache.match(k)).arrayBuffer());
+      await cache.put(k, new Response(bytes.slice(0, bytes.length >> 1)));
+    }
+    return keys.map((k) => k.url);
+  });
+  await page.close();
+  page = await context.newPage();
+  recordConsole(page, result.console);
+  await page.goto(url, { waitUntil: "domcontentloaded" });
+  await waitReady(page, Date.now(), {});
+  result.damaged_first = await firstResult(page);
+  result.snapshot_damaged = await snapshotState(page);
+  result.entries_after_damage = await page.evaluate(async () =>
+    (await (await caches.open("xaccel-start-snapshot")).keys()).map((k) => k.url));
 });

@@ -71,6 +71,60 @@ def test_kernel_worker_started_while_the_app_boots(session):
           f"{session['prestart_warm']['started_s']:.2f} s after the page script (cold / warm)")
 
 
+def test_warm_load_starts_from_the_cold_loads_snapshot(session):
+    """The cold load's worker stores a snapshot of its memory once the engine started
+    (kernel/lite/snapshot_pre.js); the warm load's kernel starts from it, as a new kernel:
+    its own session id, its own random numbers, execution count 1."""
+    cold, warm = session["snapshot_cold"], session["snapshot_warm"]
+    assert cold["status"] == "saved", cold
+    assert warm["status"] == "restored", warm
+    assert 10_000_000 < cold["bytes"] == warm["bytes"] < 64_000_000, (cold, warm)
+    print(f"\nstart-up snapshot: {cold['bytes'] / 1e6:.1f} MB")
+    first = session["warm_first"]
+    assert first["data"]["text/plain"] == "2" and first["execution_count"] == 1, first
+    cold_session = cell(session, "print")["session"]
+    assert first["session"] != cold_session
+    assert warm_cell(session, "print")["session"] == first["session"]
+    # The snapshot holds `random`'s state of the cold start: reseeded on restore.
+    assert result_text(cell(session, "random_draw")) != result_text(warm_cell(session, "random_draw"))
+
+
+# Cells whose output depends on time or on the load (compared by status and kinds only).
+VARYING_CELLS = {"accel_sleep", "magic", "numpy_import", "bg_start", "bg_check", "complete", "comm_while_awaiting", "random_draw",
+                 "bg_wait"}
+
+
+def warm_cell(session, name):
+    c = session["warm_cells"][name]
+    assert "error" not in c, f"cell {name!r} on the restored kernel did not finish: {c}"
+    return c
+
+
+def test_restored_kernel_runs_every_cell_as_a_fresh_one(session):
+    """Every cell of the list, run again on the warm load's kernel (restored from the
+    snapshot), replies and outputs as it did on the cold load's kernel."""
+    def shape(c):
+        kinds = [o["type"] for o in c.get("outputs", [])]
+        texts = [o["content"].get("text") or o["content"].get("data", {}).get("text/plain") or o["content"].get("evalue")
+                 for o in c.get("outputs", [])]
+        return (c.get("reply", {}).get("status"), kinds, texts)
+
+    assert set(session["warm_cells"]) == set(session["cells"])
+    for name in session["cells"]:
+        cold, warm = cell(session, name), warm_cell(session, name)
+        if name in VARYING_CELLS:
+            assert shape(cold)[:2] == shape(warm)[:2], (name, cold, warm)
+        else:
+            assert shape(cold) == shape(warm), (name, cold, warm)
+
+
+def test_a_damaged_snapshot_is_deleted_and_the_kernel_starts_anyway(session):
+    assert session["damaged_entries"], session.get("damaged_entries")
+    assert session["snapshot_damaged"]["status"].startswith("failed"), session["snapshot_damaged"]
+    assert session["damaged_first"]["data"]["text/plain"] == "2", session["damaged_first"]
+    assert session["entries_after_damage"] == [], session["entries_after_damage"]
+
+
 def test_restart_starts_a_new_worker(session):
     """A restart gets a fresh worker the ordinary way: a new interpreter (the variable
     set before is gone), in the same directory as the first kernel."""

@@ -68,6 +68,11 @@ class Engine:
         # history_request) instead of once per cell: a write per cell costs
         # more than running a small cell.
         config.HistoryManager.db_cache_size = 20
+        if IN_BROWSER:
+            # The worker's files are lost at reload anyway; a database in memory
+            # keeps no file open, so the started kernel's memory can be copied
+            # and restored on the next load (kernel/lite/start_snapshot.hpp).
+            config.HistoryManager.hist_file = ":memory:"
         self.shell = XAccelShell.instance(config=config)
         if IN_BROWSER:
             self.shell.loop_runner = _browser_loop_runner

@@ -1,0 +1,46 @@
+"""The Python side of starting the browser kernel from a memory snapshot.
+
+kernel/lite/start_snapshot.cpp copies the worker's memory once the engine has
+started (IPython imported, the shell made) and puts it back on a later load of
+the site instead of redoing that work. Only a kernel that waits for nothing can
+be copied: a JavaScript timer or message the event loop counts on would not
+exist in the next worker. After the memory is back, whatever must differ from
+one start to the next is made new here: the seeds of `random` and the clock
+the event loop's bookkeeping was based on.
+"""
+
+import random
+import tempfile
+
+from . import engine as _engine_module
+
+
+def _loop():
+    engine = _engine_module._engine
+    return engine.loop if engine is not None else None
+
+
+def can_snapshot():
+    """True when the started kernel waits for nothing (no ready callback, no
+    timer, no JavaScript callback the loop counts on)."""
+    loop = _loop()
+    if loop is None:
+        return False
+    live_timers = [h for h in loop._scheduled if not h._cancelled]
+    return not loop._ready and not live_timers and not loop._wake_posted and loop._timer_id is None
+
+
+def after_restore():
+    """Repairs a kernel whose memory was restored from a snapshot."""
+    loop = _loop()
+    if loop is not None:
+        # Nothing was pending when the snapshot was taken (can_snapshot); the
+        # cancelled timers left in the heap belong to the old worker's clock.
+        loop._scheduled.clear()
+        loop._timer_cancelled_count = 0
+        loop._wake_posted = False
+        loop._timer_id = None
+        loop._timer_when = None
+    # Every load would otherwise draw the same numbers.
+    random.seed()
+    tempfile._name_sequence = None
