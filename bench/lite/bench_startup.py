@@ -6,7 +6,9 @@ revalidates), under /xaccel/ (lite/_output, built by lite/build) and /pyodide/
 (bench/lite/_pyodide_site, built by bench/lite/build_pyodide_site.sh). /xaccel-late/
 (`--only xaccel-late`) is the xaccel site with its early kernel start turned off
 (`"xaccelPrestartKernel": false` in the jupyter-lite.json this server sends): the
-kernel's worker starts when the notebook asks for a kernel, as JupyterLite does. For each of
+kernel's worker starts when the notebook asks for a kernel, as JupyterLite does;
+/xaccel-nosnap/ has its start-up snapshot turned off (`"xaccelStartSnapshot": false`:
+warm loads start CPython and import IPython again). For each of
 --runs rounds, alternating the sites, bench/lite/startup.js (headless Chromium) does a
 cold load (fresh profile) and a warm load (same profile) of a notebook, and measures:
 
@@ -18,8 +20,8 @@ cold load (fresh profile) and a warm load (same profile) of a notebook, and meas
 
 and, for xaccel, where its kernel's time goes (marks of kernel/lite/load_pre.js and
 kernel/lite/main.cpp, seconds after navigation): worker started, xaccel.js running,
-wasm fetched + compiled, data fetched + inflated, file tree mounted, CPython + kernel
-core started, IPython (engine) imported.
+wasm fetched + compiled, data fetched + inflated, file tree mounted, start-up snapshot
+read and restored (warm loads), CPython + kernel core started, IPython (engine) imported.
 
 Prints a table (medians, ratios Pyodide / xaccel), writes bench/results/lite_startup.json
 and bench/results/lite_startup.png. A benchmark, not a test (timings depend on load).
@@ -48,12 +50,13 @@ SITES = {
     "xaccel": (REPO / "lite" / "_output", "xaccel-browser-test.ipynb", "xaccel"),
     "pyodide": (HERE / "_pyodide_site", "bench.ipynb", "python"),
     "xaccel-late": (REPO / "lite" / "_output", "xaccel-browser-test.ipynb", "xaccel"),
+    "xaccel-nosnap": (REPO / "lite" / "_output", "xaccel-browser-test.ipynb", "xaccel"),
 }
 # site -> page config entries this server changes in the site's jupyter-lite.json
-CONFIG_OVERRIDES = {"xaccel-late": {"xaccelPrestartKernel": False}}
+CONFIG_OVERRIDES = {"xaccel-late": {"xaccelPrestartKernel": False}, "xaccel-nosnap": {"xaccelStartSnapshot": False}}
 PAGE_TIMES = ["app_s", "kernel_ready_s", "first_result_s"]
-WORKER_TIMES = ["worker_started_s", "xaccel_js_s", "wasm_s", "data_s", "mounted_s", "start_begin_s", "start_end_s",
-                "engine_begin_s", "engine_end_s"]
+WORKER_TIMES = ["worker_started_s", "xaccel_js_s", "wasm_s", "data_s", "mounted_s", "snapshot_read_s",
+                "snapshot_restored_s", "start_begin_s", "start_end_s", "engine_begin_s", "engine_end_s"]
 
 
 class CountingHandler(http.server.SimpleHTTPRequestHandler):
@@ -130,6 +133,9 @@ def summarise(loads):
     s["mb_browser"] = median([l["bytes"] / 1e6 for l in loads])
     s["mb_server"] = median([l.get("server_bytes", 0) / 1e6 for l in loads])
     s["requests"] = median([l["requests"] for l in loads])
+    statuses = sorted({l["snapshot"] for l in loads if l.get("snapshot")})
+    if statuses:
+        s["snapshot"] = statuses  # of the start-up snapshot, per load (kernel/lite/snapshot_pre.js)
     workers = [l.get("worker") or {} for l in loads]
     for k in WORKER_TIMES:
         src = loads if k == "worker_started_s" else workers
@@ -173,7 +179,7 @@ def plot(summary, path, meta):
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
     names = list(summary)
-    colors = {"xaccel": "#1f77b4", "pyodide": "#ff7f0e", "xaccel-late": "#9ecae1"}
+    colors = {"xaccel": "#1f77b4", "pyodide": "#ff7f0e", "xaccel-late": "#9ecae1", "xaccel-nosnap": "#08519c"}
     for ax, key, title in ((axes[0], "first_result_s", "first result (s)"), (axes[1], "mb_server", "MB sent by the server")):
         x = range(2)
         width = 0.8 / len(names)
@@ -190,7 +196,7 @@ def plot(summary, path, meta):
     app_phases = [("JupyterLab app", None, "app_s")]
     kernel_phases = [("until worker runs xaccel.js", "worker_started_s", "xaccel_js_s"),
                      ("wasm + data load, mount", "xaccel_js_s", "mounted_s"),
-                     ("CPython + core start", "mounted_s", "start_end_s"),
+                     ("CPython + core start, or snapshot restore", "mounted_s", "start_end_s"),
                      ("IPython import", "start_end_s", "engine_end_s"),
                      ("kernel ready -> first result", "kernel_ready_s", "first_result_s")]
     cmap = plt.get_cmap("tab10")

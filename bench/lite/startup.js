@@ -85,6 +85,9 @@ async function oneLoad(context, label) {
       load.worker = { xaccel_js_s: off };
       for (const [k, v] of Object.entries(marks)) if (k.endsWith("_s")) load.worker[k] = off + v;
       load.worker.files = marks.files;
+      // kernel/lite/snapshot_pre.js: restored, saving/saved, off, ...
+      load.snapshot = await w.evaluate(() => globalThis.Module.__xwSnapshot && globalThis.Module.__xwSnapshot.status)
+        .catch(() => null);
     }
   }
   await Promise.all(pending);

@@ -6,14 +6,16 @@
 // memory is copied into the browser's Cache Storage ("xaccel-start-snapshot"), with the
 // few files the start wrote; the next load of the same build puts them back as soon as
 // the runtime is initialised (before the worker creates its kernel object), and the kernel
-// starts where that start ended. Then the C++ side gives the kernel a new session id and
-// new UUID and `random` seeds. What stays from the start the snapshot came from: Python's
-// string hash seed (as with PYTHONHASHSEED) and the time the history session began.
+// starts where that start ended, with a new session id and new UUID and `random` seeds
+// (start_snapshot.cpp, xaccel_kernel/websnapshot.py). What stays from the start the
+// snapshot came from: Python's string hash seed (as with PYTHONHASHSEED) and the time the
+// history session began.
 //
 // A snapshot belongs to one build: lite/build writes the build's id (a hash of xaccel.wasm,
 // xaccel.data, xaccel.js and the kernelspec) in place of the marker below, and the site's
-// entries of other builds are deleted. `"xaccelStartSnapshot": false` in the site's jupyter-lite.json
-// turns it off (and deletes what is stored). Under node (no Cache Storage) it is off.
+// entries of other builds are deleted. `"xaccelStartSnapshot": false` in the site's
+// jupyter-lite.json turns it off (and deletes what is stored). Under node (no Cache
+// Storage) it is off.
 Module.__xwSnapshot = (function () {
   var BUILD_ID = "@XACCEL_BUILD_ID@";
   var CACHE_NAME = "xaccel-start-snapshot";

@@ -6,7 +6,7 @@
 // connection and prints one JSON object: {ready_cold_s, ready_warm_s, cold_bytes, cells: {...}}.
 // Exits 2 with a message naming what is missing if chromium or playwright-core is.
 
-const { runInSite, recordConsole, recordOtherOrigins } = require("./chromium");
+const { runInSite, recordConsole, recordOtherOrigins, snapshotState } = require("./chromium");
 
 const base = process.argv[2].replace(/\/?$/, "/");
 const NOTEBOOK = process.env.XACCEL_TEST_NOTEBOOK || "xaccel-browser-test.ipynb";
@@ -137,25 +137,6 @@ async function runCells(page) {
     }
     return out;
   }, CELLS);
-}
-
-// The kernel worker's start-up snapshot (kernel/lite/snapshot_pre.js): its status once it
-// is settled (not "none" or "saving"), polled up to 60 s.
-async function snapshotState(page) {
-  const until = Date.now() + 60000;
-  let last = null;
-  while (Date.now() < until) {
-    for (const w of page.workers()) {
-      try {
-        const s = await w.evaluate(() => (globalThis.Module && globalThis.Module.__xwSnapshot)
-          ? { status: globalThis.Module.__xwSnapshot.status, bytes: globalThis.Module.__xwSnapshot.bytes } : null);
-        if (s) last = s;
-      } catch (e) { /* a worker that ended */ }
-    }
-    if (last && last.status !== "none" && last.status !== "saving") return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return last || { status: "no kernel worker found" };
 }
 
 async function firstResult(page) {

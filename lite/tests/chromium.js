@@ -70,4 +70,23 @@ async function runInSite(result, body) {
   console.log(JSON.stringify(result));
 }
 
-module.exports = { chromium, CHROMIUM, launchSite, runInSite, recordOtherOrigins, recordConsole };
+// The kernel worker's start-up snapshot (kernel/lite/snapshot_pre.js): its status once it
+// is settled (not "none" or "saving"), polled up to 60 s.
+async function snapshotState(page) {
+  const until = Date.now() + 60000;
+  let last = null;
+  while (Date.now() < until) {
+    for (const w of page.workers()) {
+      try {
+        const s = await w.evaluate(() => (globalThis.Module && globalThis.Module.__xwSnapshot)
+          ? { status: globalThis.Module.__xwSnapshot.status, bytes: globalThis.Module.__xwSnapshot.bytes } : null);
+        if (s) last = s;
+      } catch (e) { /* a worker that ended */ }
+    }
+    if (last && last.status !== "none" && last.status !== "saving") return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return last || { status: "no kernel worker found" };
+}
+
+module.exports = { chromium, CHROMIUM, launchSite, runInSite, recordOtherOrigins, recordConsole, snapshotState };

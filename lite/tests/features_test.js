@@ -9,10 +9,13 @@
 // site's is recorded. Prints one JSON object. Exits 2 naming what is missing if
 // chromium or playwright-core is.
 
-const { runInSite, recordConsole, recordOtherOrigins } = require("./chromium");
+const { runInSite, recordConsole, recordOtherOrigins, snapshotState } = require("./chromium");
 
 const base = process.argv[2].replace(/\/?$/, "/");
+// isolated | not-isolated | isolated-restored (the kernel starts from the start-up
+// snapshot a first load of the page stored: kernel/lite/snapshot_pre.js)
 const MODE = process.argv[3] || "isolated";
+const ISOLATED = MODE.startsWith("isolated");
 const NOTEBOOK = process.env.XACCEL_TEST_NOTEBOOK || "xaccel-browser-test.ipynb";
 const READY_TIMEOUT = Number(process.env.XACCEL_READY_TIMEOUT || 90000);
 
@@ -133,15 +136,23 @@ const result = { mode: MODE, console: [], other_origin_requests: [] };
 runInSite(result, async (context) => {
   // A site built by lite/build loads only from its own origin (lite/site_patch.py).
   recordOtherOrigins(context, base, result.other_origin_requests);
+  if (MODE.endsWith("-restored")) {
+    const first = await context.newPage();
+    await first.goto(`${base}lab/index.html?path=${NOTEBOOK}`, { waitUntil: "domcontentloaded" });
+    await waitReady(first);
+    result.snapshot_first = await snapshotState(first);
+    await first.close();
+  }
   const page = await context.newPage();
   recordConsole(page, result.console);
   await page.goto(`${base}lab/index.html?path=${NOTEBOOK}`, { waitUntil: "domcontentloaded" });
   await waitReady(page);
   result.prestart = await page.evaluate(() => window.__xaccelPrestart);
+  result.snapshot = await snapshotState(page);
   // the page script hands the signal buffer to the worker once it is ready
   await page.waitForTimeout(500);
-  const interrupted = MODE === "isolated" ? { ...AWAITED, ...SYNC } : { ...AWAITED, ...NOT_ISOLATED };
-  if (MODE !== "isolated") delete interrupted.busy_in_awaited_cell;
-  const pip = MODE === "isolated" ? PIP : {};
+  const interrupted = ISOLATED ? { ...AWAITED, ...SYNC } : { ...AWAITED, ...NOT_ISOLATED };
+  if (!ISOLATED) delete interrupted.busy_in_awaited_cell;
+  const pip = ISOLATED ? PIP : {};
   Object.assign(result, await run(page, { pip, setup: SETUP, interrupted }));
 });

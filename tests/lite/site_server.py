@@ -110,7 +110,7 @@ def features(mode, tmp_dir):
             wheels.mkdir(parents=True, exist_ok=True)
             make_test_wheels(wheels)
             build_site(wheels)
-        args = ["--test-routes"] + ([] if mode == "isolated" else ["--no-isolation"])
+        args = ["--test-routes"] + (["--no-isolation"] if mode == "not-isolated" else [])
         with serve(*args) as url:
             _FEATURES[mode] = run_js("features_test.js", url, mode, timeout=500)
     return _FEATURES[mode]

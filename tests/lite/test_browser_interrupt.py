@@ -1,9 +1,11 @@
 """Kernel > Interrupt of the xaccel kernel in JupyterLite (headless Chromium).
 
-lite/tests/features_test.js opens the site twice: served with the cross-origin
+lite/tests/features_test.js opens the site three times: served with the cross-origin
 isolation headers (lite/serve's default: SharedArrayBuffer, so synchronous code can
-be stopped) and without them (--no-isolation). In each it starts a background task,
-interrupts cells the way Kernel > Interrupt does, and checks the kernel afterwards.
+be stopped), without them (--no-isolation), and isolated again with a kernel that
+starts from the start-up snapshot an earlier load of the page stored
+(kernel/lite/snapshot_pre.js). In each it starts a background task, interrupts cells
+the way Kernel > Interrupt does, and checks the kernel afterwards.
 Missing chromium, node or playwright-core make the tests FAIL (never skip).
 """
 from __future__ import annotations
@@ -37,6 +39,11 @@ def isolated(tmp_path_factory):
 @pytest.fixture(scope="module")
 def not_isolated(tmp_path_factory):
     return _session("not-isolated", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def restored(tmp_path_factory):
+    return _session("isolated-restored", tmp_path_factory)
 
 
 def _plain(text):
@@ -127,3 +134,18 @@ def test_no_uncaught_errors_in_the_page(isolated, not_isolated):
     "value.then is not a function" (lite/site_patch.py fixes it)."""
     for session in (isolated, not_isolated):
         assert not [c for c in session["console"] if c.startswith("[pageerror]")], session["console"]
+
+
+def test_restored_kernel_is_interrupted_like_a_fresh_one(restored):
+    """The kernel restored from the start-up snapshot (whose memory holds the interrupt
+    set-up of the page that stored it) stops awaited and synchronous cells, keeps its
+    background task, and reads input()."""
+    assert restored["snapshot_first"]["status"] == "saved", restored["snapshot_first"]
+    assert restored["snapshot"]["status"] == "restored", restored["snapshot"]
+    assert restored["isolated"] is True
+    for name in ("asyncio_sleep", "accel_sleep", "stalled_fetch", "busy_loop", "time_sleep", "busy_in_awaited_cell"):
+        assert_interrupted(restored["cases"][name])
+    assert_kernel_usable_and_task_alive(restored)
+    c = restored["stdin"]
+    assert c["reply"]["status"] == "ok", c
+    assert not [x for x in restored["console"] if x.startswith("[pageerror]")], restored["console"]
