@@ -13,9 +13,11 @@ from site_server import features
 pytestmark = pytest.mark.timeout(3600)
 
 
-@pytest.fixture(scope="module")
-def pip(tmp_path_factory):
-    return features("isolated", tmp_path_factory.mktemp("lite"))["pip"]
+# Also on a kernel restored from the start-up snapshot an earlier load stored
+# (kernel/lite/snapshot_pre.js): the packages it installs are new to that memory.
+@pytest.fixture(scope="module", params=["isolated", "isolated-restored"])
+def pip(request, tmp_path_factory):
+    return features(request.param, tmp_path_factory.mktemp("lite"))["pip"]
 
 
 def stdout(c):
