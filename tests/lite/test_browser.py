@@ -90,8 +90,8 @@ def test_warm_load_starts_from_the_cold_loads_snapshot(session):
 
 
 # Cells whose output depends on time or on the load (compared by status and kinds only).
-VARYING_CELLS = {"accel_sleep", "magic", "numpy_import", "bg_start", "bg_check", "complete", "comm_while_awaiting", "random_draw",
-                 "bg_wait"}
+VARYING_CELLS = {"accel_sleep", "magic", "numpy_import", "bg_start", "bg_wait", "bg_check", "complete",
+                 "comm_while_awaiting", "random_draw"}
 
 
 def warm_cell(session, name):
@@ -104,9 +104,9 @@ def test_restored_kernel_runs_every_cell_as_a_fresh_one(session):
     """Every cell of the list, run again on the warm load's kernel (restored from the
     snapshot), replies and outputs as it did on the cold load's kernel."""
     def shape(c):
+        outs = [o["content"] for o in c.get("outputs", [])]
         kinds = [o["type"] for o in c.get("outputs", [])]
-        texts = [o["content"].get("text") or o["content"].get("data", {}).get("text/plain") or o["content"].get("evalue")
-                 for o in c.get("outputs", [])]
+        texts = [o.get("text") or o.get("data", {}).get("text/plain") or o.get("evalue") for o in outs]
         return (c.get("reply", {}).get("status"), kinds, texts)
 
     assert set(session["warm_cells"]) == set(session["cells"])
@@ -119,6 +119,8 @@ def test_restored_kernel_runs_every_cell_as_a_fresh_one(session):
 
 
 def test_a_damaged_snapshot_is_deleted_and_the_kernel_starts_anyway(session):
+    """A third load finds the stored snapshot cut short: the worker deletes it and starts
+    the kernel the ordinary way."""
     assert session["damaged_entries"], session.get("damaged_entries")
     assert session["snapshot_damaged"]["status"].startswith("failed"), session["snapshot_damaged"]
     assert session["damaged_first"]["data"]["text/plain"] == "2", session["damaged_first"]
