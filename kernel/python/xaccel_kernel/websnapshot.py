@@ -21,26 +21,24 @@ def _loop():
 
 
 def can_snapshot():
-    """True when the started kernel waits for nothing (no ready callback, no
-    timer, no JavaScript callback the loop counts on)."""
+    """True when the started event loop has nothing to run: no ready callback,
+    no timer. (The JavaScript callbacks it waits for, its wake-up macrotask and
+    timer among them, are checked in start_snapshot.cpp.)"""
     loop = _loop()
     if loop is None:
         return False
-    live_timers = [h for h in loop._scheduled if not h._cancelled]
-    return not loop._ready and not live_timers and not loop._wake_posted and loop._timer_id is None
+    return not loop._ready and all(h._cancelled for h in loop._scheduled)
 
 
 def after_restore():
     """Repairs a kernel whose memory was restored from a snapshot."""
     loop = _loop()
     if loop is not None:
-        # Nothing was pending when the snapshot was taken (can_snapshot); the
+        # Nothing was pending when the snapshot was taken (can_snapshot, and no
+        # JavaScript callback: the loop's wake-up and timer were unset); the
         # cancelled timers left in the heap belong to the old worker's clock.
         loop._scheduled.clear()
         loop._timer_cancelled_count = 0
-        loop._wake_posted = False
-        loop._timer_id = None
-        loop._timer_when = None
     # Every load would otherwise draw the same numbers.
     random.seed()
     tempfile._name_sequence = None
