@@ -189,8 +189,25 @@ function countBytes(context, out) {
   };
 }
 
+// Records, in every page, the order of JupyterLite's IndexedDB lookups of files and
+// writes of the workspace (store "statedb"): the route that opens ?path= should not
+// wait for the workspace's debounced save (lite/site_patch.py, patch_load_state).
+function recordStorageOrder() {
+  const order = (window.__xaccelStorageOrder = []);
+  const wrap = (name, store) => {
+    const original = IDBObjectStore.prototype[name];
+    IDBObjectStore.prototype[name] = function (...args) {
+      if (this.name === store) order.push(`${name} ${store} ${name === "put" ? args[1] : args[0]}`);
+      return original.apply(this, args);
+    };
+  };
+  wrap("get", "files");
+  wrap("put", "statedb");
+}
+
 const result = { console: [], other_origin_requests: [] };
 runInSite(result, async (context) => {
+  await context.addInitScript(recordStorageOrder);
   // A site built by lite/build loads only from its own origin (lite/site_patch.py).
   recordOtherOrigins(context, base, result.other_origin_requests);
   result.cold_bytes = { total: 0, by_path: {} };
@@ -204,6 +221,7 @@ runInSite(result, async (context) => {
   result.cold_phases = {};
   result.ready_cold_s = await waitReady(page, t0, result.cold_phases);
   result.prestart_cold = await page.evaluate(() => window.__xaccelPrestart);
+  result.storage_order_cold = await page.evaluate(() => window.__xaccelStorageOrder);
   await stopCounting(result.prestart_cold.script ? [result.prestart_cold.script] : []);
   result.cells = await runCells(page);
   result.snapshot_cold = await snapshotState(page);
@@ -214,6 +232,7 @@ runInSite(result, async (context) => {
   await page.goto(url, { waitUntil: "domcontentloaded" });
   result.warm_phases = {};
   result.ready_warm_s = await waitReady(page, t0, result.warm_phases);
+  result.storage_order_warm = await page.evaluate(() => window.__xaccelStorageOrder);
   const again = await firstResult(page);
   result.warm_cell = again.data;
   result.warm_first_result_s = (Date.now() - t0) / 1000;

@@ -17,6 +17,7 @@ from site_server import BUILD_SITE, build_site, run_js, serve
 # The first test also runs the module's fixtures: the browser session (up to 400 s) and,
 # unless XACCEL_LITE_NO_BUILD=1 (./dev test builds the site in its own stage), lite/build.
 pytestmark = pytest.mark.timeout(3600 if BUILD_SITE else 600)
+NOTEBOOK = "xaccel-browser-test.ipynb"  # browser_test.js's notebook
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +70,19 @@ def test_kernel_worker_started_while_the_app_boots(session):
         assert 0 <= state["started_s"] < state["adopted_s"], (load, state)
     print(f"\nearly worker: started {session['prestart_cold']['started_s']:.2f} s / "
           f"{session['prestart_warm']['started_s']:.2f} s after the page script (cold / warm)")
+
+
+def test_notebook_opens_without_waiting_for_the_workspace_save(session):
+    """JupyterLab's loadState route awaited the workspace's debounced save (0.5-1 s
+    idle) before the route that opens ?path= ran: the notebook's file was looked up
+    only after the workspace was written. lite/site_patch.py lets the save happen
+    in the background: the lookup comes first, on the cold and on the warm load."""
+    for load in ("storage_order_cold", "storage_order_warm"):
+        order = session[load]
+        lookup = f"get files {NOTEBOOK}"
+        assert lookup in order, (load, order)
+        saves = [i for i, op in enumerate(order) if op.startswith("put statedb")]
+        assert not saves or order.index(lookup) < saves[0], (load, order)
 
 
 def test_warm_load_starts_from_the_cold_loads_snapshot(session):
