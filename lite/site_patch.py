@@ -20,6 +20,14 @@
     answered: a TypeError ("value.then is not a function") that loses the call's
     result. Under load it hit the kernel's start (the page then never saw the kernel
     ready); the synchronous answer now becomes a resolved promise.
+  * every message of the kernel's worker gets, on the page, the session of the last
+    request handed to the worker, and JupyterLite sends a reply to the client whose
+    session it carries. Two clients of one kernel (JupyterLab opens three connections
+    to a notebook's kernel) and a reply that comes after the other client's next
+    request went to the wrong client: the first cell of a notebook then waited the 3
+    s that JupyterLab gives a kernel_info reply that never came, and a reply to an
+    awaiting cell was lost. A message now gets the session of its own parent request
+    (the page's last request only when it has none).
   * early start: the page chunk's `initWorker` first asks the page script
     xaccel-prestart.js for the worker it started as the page loaded (it names the
     worker bundles, which this script writes into it); the worker bundles' kernel
@@ -101,6 +109,20 @@ def _fix_wait_async(m):
     name, page, buf, wait = m.groups()
     return (f"{name}=({page},{buf})=>{page}?(function {WAIT_ASYNC_FIXED}r){{return r.async===!1?"
             f"{{value:Promise.resolve(r.value)}}:r}})({wait}({buf},0)):")
+
+
+# processWorkerMessage: `e.header.session=<last request's session>,e.session=<same>,this.sendMessage(e)`
+LAST_SESSION = re.compile(r'(\w)\.header\.session=null!=\((\w)=null==\((\w)=this\.parentHeader\)\?void 0:\3\.session\)\?\2:"",'
+                          r'\1\.session=null!=\((\w)=null==\((\w)=this\.parentHeader\)\?void 0:\5\.session\)\?\4:"",'
+                          r'this\.sendMessage\(\1\)')
+OWN_SESSION = "xaccelOwnSession"
+
+
+def _own_session(m):
+    e = m[1]
+    return (f"{{let {OWN_SESSION}={e}.parent_header&&{e}.parent_header.session||"
+            f"this.parentHeader&&this.parentHeader.session||\"\";"
+            f"{e}.header.session={OWN_SESSION},{e}.session={OWN_SESSION},this.sendMessage({e})}}")
 
 
 # a wasm module as a base64 string literal ("\0asm" is "AGFzbQ" in base64)
@@ -193,7 +215,7 @@ def patch_xeus(site):
     bundles = sorted(static.glob("*.js"))
     if not bundles:
         raise SystemExit(f"site_patch: no @jupyterlite/xeus bundles in {static}")
-    mapping = magics = waits = solvers = untars = 0
+    mapping = magics = waits = solvers = untars = sessions = 0
     for bundle in bundles:
         text = bundle.read_text(encoding="utf-8")
         new = text.replace(MAPPING_FETCH, MAPPING_NONE)
@@ -205,6 +227,8 @@ def patch_xeus(site):
             new = MAGICS.sub(lambda m: f"async processMagics({m[1]}){{return {m[1]}}}async _xeusMagics({m[1]}){{", new)
         if WAIT_ASYNC_FIXED not in new and "waitAsync" in new:
             new = WAIT_ASYNC.sub(_fix_wait_async, new)
+        new = LAST_SESSION.sub(_own_session, new)
+        sessions += new.count(f"let {OWN_SESSION}=")
         mapping += new.count(MAPPING_NONE)
         magics += new.count("_xeusMagics(")
         waits += new.count(WAIT_ASYNC_FIXED)
@@ -213,11 +237,12 @@ def patch_xeus(site):
         if new != text:
             bundle.write_text(new, encoding="utf-8")
     # both the page's chunk and the two worker bundles carry each piece of code
-    if mapping < 3 or magics < 3 or waits < 2 or solvers < 3 or untars < 3:
+    if mapping < 3 or magics < 3 or waits < 2 or solvers < 3 or untars < 3 or sessions != 1:
         raise SystemExit(f"site_patch: @jupyterlite/xeus changed (mapping fetches patched: {mapping}, "
                          f"magics handlers patched: {magics}, waitAsync calls patched: {waits}, "
-                         f"solvers dropped: {solvers}, untar made lazy: {untars}); update lite/site_patch.py")
-    return mapping, magics, waits, solvers, untars
+                         f"solvers dropped: {solvers}, untar made lazy: {untars}, "
+                         f"reply sessions patched: {sessions}); update lite/site_patch.py")
+    return mapping, magics, waits, solvers, untars, sessions
 
 
 # the state plugin's `loadState` command: `...,s}await A.invoke()}}),d.addCommand(v.reset,`
@@ -247,12 +272,12 @@ def patch_load_state(site):
 def main():
     site = pathlib.Path(sys.argv[1])
     patch_load_state(site)
-    mapping, magics, waits, solvers, untars = patch_xeus(site)
+    mapping, magics, waits, solvers, untars, sessions = patch_xeus(site)
     worker_bundles = patch_early_start(site.joinpath(*XEUS_STATIC), site)
     pages = add_page_scripts(site, worker_bundles)
     print(f"site_patch: page scripts in {pages} app pages; xeus bundles: {mapping} mapping fetches, "
           f"{magics} magics handlers and {waits} waitAsync calls patched, {solvers} embedded solvers "
-          f"dropped, untar lazy in {untars}; early start: {worker_bundles}; loadState no longer waits for the "
+          f"dropped, untar lazy in {untars}, {sessions} reply session fixed; early start: {worker_bundles}; loadState no longer waits for the "
           f"workspace's save")
 
 

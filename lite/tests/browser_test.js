@@ -42,6 +42,9 @@ const CELLS = {
   comm_target: "import comm\ndef _echo(c, open_msg):\n    c.on_msg(lambda m: c.send({'echo': m['content']['data']}))\n"
     + "comm.get_comm_manager().register_target('test.echo', _echo)",
   comm_while_awaiting: "__COMM_WHILE_AWAITING__",
+  // a second client of the kernel sends requests while the first one's cell awaits:
+  // each client gets its own replies (lite/site_patch.py, the reply's session)
+  two_clients: "__TWO_CLIENTS__",
   // packages left out of xaccel.data until their first import (lite/pack_site.py)
   lazy_before: "import sys\n[m in sys.modules for m in ('jedi', 'parso', 'prompt_toolkit', 'wcwidth')]",
   complete: "__COMPLETE__",  // IPython completes with jedi: fetches jedi.zip and parso.zip
@@ -90,6 +93,26 @@ async function runCells(page) {
         } catch (e) {
           out[name] = { error: String(e), outputs: [] };
         }
+        continue;
+      }
+      if (code === "__TWO_CLIENTS__") {
+        const other = window.jupyterapp.serviceManager.kernels.connectTo({
+          model: { id: kernel.id, name: kernel.name }, handleComms: false });
+        if (other.connectionStatus !== "connected") {
+          await new Promise((resolve) => other.connectionStatusChanged.connect((_, status) => {
+            if (status === "connected") resolve();
+          }));
+        }
+        const future = kernel.requestExecute({ code: "import asyncio\nawait asyncio.sleep(3)\n'first client'" });
+        let value = null;
+        future.onIOPub = (m) => { if (m.header.msg_type === "execute_result") value = m.content.data["text/plain"]; };
+        const lost = (what) => new Promise((resolve) => setTimeout(() => resolve({ lost: what }), 30000));
+        // sent while the first client's cell awaits
+        const info = await Promise.race([other.requestKernelInfo(), lost("kernel_info_reply")]);
+        const reply = await Promise.race([future.done, lost("execute_reply")]);
+        other.dispose();
+        out[name] = { outputs: [], value, reply: reply.lost ? reply : reply.content,
+                      other_info: info.lost ? info : { status: info.content.status, implementation: info.content.implementation } };
         continue;
       }
       if (code === "__COMM_WHILE_AWAITING__") {

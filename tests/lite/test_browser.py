@@ -320,6 +320,18 @@ def test_comm_message_is_answered_while_a_cell_awaits(session):
     assert c["echo"]["at"] < c["cell_done_at"] and c["cell_done_at"] >= 3, c
 
 
+def test_two_clients_of_one_kernel_get_their_own_replies(session):
+    """A second connection to the notebook's kernel sends kernel_info_requests while a
+    cell of the first one awaits: the cell's execute_reply still reaches the first
+    client (it went to the client of the last request handed to the worker, and was
+    lost), and the second client gets its kernel_info_reply. On the cold load's
+    kernel and on the restored one."""
+    for c in (cell(session, "two_clients"), warm_cell(session, "two_clients")):
+        assert c["reply"].get("status") == "ok", c
+        assert c["value"] == "'first client'", c
+        assert c["other_info"] == {"status": "ok", "implementation": "xaccel"}, c
+
+
 # ---------------------------------------------------------------------------
 # numpy (lite/build-numpy; cells in lite/tests/numpy_cells.js). Expected values were
 # computed with native numpy; PCG64 streams are the same on every platform.
