@@ -45,9 +45,10 @@
   in build/jlab_core.*.js): its `loadState` route, which the router runs before the
   route that opens `?path=`, fetched the workspace and then awaited the workspace's
   debounced save (500 ms after the last change of the state, and the app changes it
-  as it boots: 0.5-1 s in which the page did nothing before opening the notebook). The
-  save now happens in the background as before; the route no longer waits for it (the
-  `?clone` branch, which navigates after the save, still does).
+  as it boots: 0.5-1 s in which the page did nothing before opening the notebook).
+  What the opening route needs is the saved layout put back first (a notebook opened
+  before it is dropped by it): the route now waits for the app's layout to be
+  restored, or for the save if that comes first; the save itself happens as before.
 
 Usage: site_patch.py SITE_DIR
 """
@@ -245,23 +246,31 @@ def patch_xeus(site):
     return mapping, magics, waits, solvers, untars, sessions
 
 
-# the state plugin's `loadState` command: `...,s}await A.invoke()}}),d.addCommand(v.reset,`
+# the state plugin's activate(app, ...) and its `loadState` command's last line,
+# `...,s}await A.invoke()}}),d.addCommand(v.reset,` (minified names)
+STATE_ACTIVATE = re.compile(r'(apputils-extension:state",.{0,400}?activate:\((\w)(?:,\w)*\)=>\{)')
 LOAD_STATE_WAIT = re.compile(r"(\w)\}await (\w)\.invoke\(\)\}\}\),(\w)\.addCommand\((\w)\.reset,")
-LOAD_STATE_FIXED = ".invoke().catch(xaccelSaveFailed=>console.warn(xaccelSaveFailed))}}),"
+STATE_APP = "xaccelApp"
 
 
 def patch_load_state(site):
-    """The router's loadState route no longer waits for the workspace's debounced save
-    (see the module's doc); returns the number of patched bundles."""
+    """The router's loadState route waits for the app's layout to be restored instead
+    of the workspace's debounced save, whichever comes first (see the module's doc);
+    returns the number of patched bundles."""
     found = []
     for bundle in sorted((site / "build").glob("*.js")):
         text = bundle.read_text(encoding="utf-8")
         if "apputils-extension:state" not in text:
             continue
-        new, n = LOAD_STATE_WAIT.subn(lambda m: f"{m[1]}}}{m[2]}{LOAD_STATE_FIXED}{m[3]}.addCommand({m[4]}.reset,", text)
-        if n > 1 or (n == 0 and LOAD_STATE_FIXED not in text):
-            raise SystemExit(f"site_patch: JupyterLab's loadState changed shape in {bundle.name}; update lite/site_patch.py")
-        if new != text:
+        new = text
+        if f"let {STATE_APP}=" not in new:
+            new, n_app = STATE_ACTIVATE.subn(lambda m: f"{m[1]}let {STATE_APP}={m[2]};", new)
+            new, n_wait = LOAD_STATE_WAIT.subn(
+                lambda m: f"{m[1]}}}await Promise.race([{STATE_APP}.restored,{m[2]}.invoke()])}}}}),"
+                          f"{m[3]}.addCommand({m[4]}.reset,", new)
+            if n_app != 1 or n_wait != 1:
+                raise SystemExit(f"site_patch: JupyterLab's state plugin changed shape in {bundle.name} "
+                                 f"(activate: {n_app}, loadState: {n_wait}); update lite/site_patch.py")
             bundle.write_text(new, encoding="utf-8")
         found.append(bundle)
     if len(found) != 1:
@@ -277,8 +286,8 @@ def main():
     pages = add_page_scripts(site, worker_bundles)
     print(f"site_patch: page scripts in {pages} app pages; xeus bundles: {mapping} mapping fetches, "
           f"{magics} magics handlers and {waits} waitAsync calls patched, {solvers} embedded solvers "
-          f"dropped, untar lazy in {untars}, {sessions} reply session fixed; early start: {worker_bundles}; loadState no longer waits for the "
-          f"workspace's save")
+          f"dropped, untar lazy in {untars}, {sessions} reply session fixed; early start: {worker_bundles}; loadState waits for the layout, "
+          f"not the workspace's save")
 
 
 if __name__ == "__main__":

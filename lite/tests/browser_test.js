@@ -212,9 +212,10 @@ function countBytes(context, out) {
   };
 }
 
-// Records, in every page, the order of JupyterLite's IndexedDB lookups of files and
-// writes of the workspace (store "statedb"): the route that opens ?path= should not
-// wait for the workspace's debounced save (lite/site_patch.py, patch_load_state).
+// Records, in every page, the order of: the app's layout restored, JupyterLite's
+// IndexedDB lookups of files, its writes of the workspace (store "statedb"). The route
+// that opens ?path= should wait for the layout, not for the workspace's debounced save
+// (lite/site_patch.py, patch_load_state).
 function recordStorageOrder() {
   const order = (window.__xaccelStorageOrder = []);
   const wrap = (name, store) => {
@@ -226,6 +227,16 @@ function recordStorageOrder() {
   };
   wrap("get", "files");
   wrap("put", "statedb");
+  // JupyterLite sets window.jupyterapp before it starts the app
+  let app;
+  Object.defineProperty(window, "jupyterapp", {
+    configurable: true,
+    get: () => app,
+    set: (value) => {
+      app = value;
+      if (value && value.restored) value.restored.then(() => order.push("layout restored"));
+    },
+  });
 }
 
 const result = { console: [], other_origin_requests: [] };
