@@ -67,6 +67,7 @@ extern "C" EMSCRIPTEN_KEEPALIVE int xaccel_web_snapshot_restored()
         core->renew_session();
         py::gil_scoped_acquire gil;
         py::module_::import("xaccel_kernel.websnapshot").attr("after_restore")();
+        warm_up_restored_kernel();
     }
     catch (std::exception& e)
     {

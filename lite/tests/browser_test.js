@@ -162,6 +162,18 @@ async function runCells(page) {
   }, CELLS);
 }
 
+// What a fresh kernel's namespace holds, asked with a silent request (no execution
+// count, no history) before any cell: a restored kernel's warm-up must leave it so.
+async function freshState(page) {
+  return await page.evaluate(async () => {
+    const kernel = Array.from(window.jupyterapp.shell.widgets('main')).find((x) => x.sessionContext).sessionContext.session.kernel;
+    const reply = await kernel.requestExecute({ code: "", silent: true, store_history: false, user_expressions: {
+      state: "(repr(_), repr(__), len(In), len(Out), get_ipython().execution_count)" } }).done;
+    const e = reply.content.user_expressions.state;
+    return e && e.data ? e.data["text/plain"] : e;
+  });
+}
+
 async function firstResult(page) {
   return await page.evaluate(async () => {
     const kernel = Array.from(window.jupyterapp.shell.widgets('main')).find((x) => x.sessionContext).sessionContext.session.kernel;
@@ -257,6 +269,7 @@ runInSite(result, async (context) => {
   result.prestart_cold = await page.evaluate(() => window.__xaccelPrestart);
   result.storage_order_cold = await page.evaluate(() => window.__xaccelStorageOrder);
   await stopCounting(result.prestart_cold.script ? [result.prestart_cold.script] : []);
+  result.fresh_state_cold = await freshState(page);
   result.cells = await runCells(page);
   result.snapshot_cold = await snapshotState(page);
   await page.close();
@@ -267,6 +280,7 @@ runInSite(result, async (context) => {
   result.warm_phases = {};
   result.ready_warm_s = await waitReady(page, t0, result.warm_phases);
   result.storage_order_warm = await page.evaluate(() => window.__xaccelStorageOrder);
+  result.fresh_state_warm = await freshState(page);
   const again = await firstResult(page);
   result.warm_cell = again.data;
   result.warm_first_result_s = (Date.now() - t0) / 1000;

@@ -71,7 +71,8 @@ async function runInSite(result, body) {
 }
 
 // The kernel worker's start-up snapshot (kernel/lite/snapshot_pre.js): its status once it
-// is settled (not "none" or "saving"), polled up to 60 s.
+// is settled (not "none" or "saving"), polled up to 60 s, with the names of the worker's
+// start-up marks (kernel/lite/load_pre.js).
 async function snapshotState(page) {
   const until = Date.now() + 60000;
   let last = null;
@@ -79,7 +80,8 @@ async function snapshotState(page) {
     for (const w of page.workers()) {
       try {
         const s = await w.evaluate(() => (globalThis.Module && globalThis.Module.__xwSnapshot)
-          ? { status: globalThis.Module.__xwSnapshot.status, bytes: globalThis.Module.__xwSnapshot.bytes } : null);
+          ? { status: globalThis.Module.__xwSnapshot.status, bytes: globalThis.Module.__xwSnapshot.bytes,
+              marks: Object.keys(globalThis.Module.__xwLoad || {}).filter((k) => k.endsWith("_s")) } : null);
         if (s) last = s;
       } catch (e) { /* a worker that ended */ }
     }
