@@ -483,18 +483,26 @@ namespace
 
     // A kernel restored from a start-up snapshot has run, in this worker, none of
     // the code that requests run, and the browser compiles each wasm function on
-    // its first call: the first cell took 0.2 s instead of 0.05 s. Before the first
-    // request comes (the worker usually waits for the page's app then), requests
-    // that change nothing a user sees are handled with the transport muted: a
-    // silent execute_request (no execution count, no history, no display), a
-    // history_request and a kernel_info_request; then the display formatting of a
-    // result (websnapshot.warm_up).
-    void warm_up_restored(void*)
+    // its first call: the first cell took 0.1 s instead of 0.04 s. Once the page
+    // has connected (its kernel_info, history and comm requests) and nothing came
+    // for a moment, and before any execute_request, requests that change nothing
+    // a user sees are handled with the transport muted: a silent execute_request
+    // (no execution count, no history, no display), a history_request and a
+    // kernel_info_request; then the display formatting of a result
+    // (websnapshot.warm_up). Not earlier: while the page's app boots, the compiling
+    // would take the cores it needs.
+    constexpr int warm_up_after_idle_ms = 300;
+    bool g_warm_up_due = false;   // restored, not warmed up yet
+    bool g_ran_code = false;      // an execute_request came: too late, and user hooks may exist
+
+    void warm_up_restored(void* requests_then)
     {
-        if (!g_kernel || g_requests != 0)
+        if (!g_kernel || !g_warm_up_due || g_ran_code
+            || reinterpret_cast<std::uintptr_t>(requests_then) != g_requests)
         {
-            return;  // a request came first: it did the compiling
+            return;  // not due, too late, or a later request armed it again
         }
+        g_warm_up_due = false;
         mark("warm_up_begin_s");
         g_kernel->transport.mute(true);
         try
@@ -515,6 +523,15 @@ namespace
         }
         g_kernel->transport.mute(false);
         mark("warm_up_end_s");
+    }
+
+    void arm_warm_up()
+    {
+        if (g_warm_up_due && !g_ran_code)
+        {
+            emscripten_async_call(&warm_up_restored, reinterpret_cast<void*>(static_cast<std::uintptr_t>(g_requests)),
+                                  warm_up_after_idle_ms);
+        }
     }
 
     class xserver
@@ -553,8 +570,15 @@ namespace
                 return;
             }
             ++g_requests;
-            py::gil_scoped_acquire gil;
-            m_core->handle(std::move(m));  // never throws
+            if (m.msg_type() == "execute_request")
+            {
+                g_ran_code = true;
+            }
+            {
+                py::gil_scoped_acquire gil;
+                m_core->handle(std::move(m));  // never throws
+            }
+            arm_warm_up();
         }
 
     private:
@@ -675,7 +699,7 @@ namespace xaccel::web
 
     void warm_up_restored_kernel()
     {
-        emscripten_async_call(&warm_up_restored, nullptr, 0);
+        g_warm_up_due = true;  // armed by the page's first requests
     }
 }
 

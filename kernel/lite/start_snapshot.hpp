@@ -23,9 +23,9 @@ namespace xaccel::web
     // Drops the callbacks of a restored memory: the JavaScript timers and
     // messages they belonged to were in the worker the snapshot came from.
     void forget_callbacks();
-    // In a macrotask of its own, if no request came before it: runs requests that
-    // change nothing a user sees, with the replies dropped, so that the first cell
-    // does not pay for compiling the code they run.
+    // Once the page has connected and gone quiet, before any execute_request:
+    // runs requests that change nothing a user sees, with the replies dropped, so
+    // that the first cell does not pay for compiling the code they run.
     void warm_up_restored_kernel();
 
     // Called once the engine has started: JavaScript may take a snapshot in a

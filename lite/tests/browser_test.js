@@ -162,6 +162,22 @@ async function runCells(page) {
   }, CELLS);
 }
 
+// Whether a worker of the page has the start-up mark `name` (kernel/lite/load_pre.js),
+// polled up to `ms`.
+async function waitWorkerMark(page, name, ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    for (const w of page.workers()) {
+      try {
+        if (await w.evaluate((n) => !!(globalThis.Module && globalThis.Module.__xwLoad
+          && globalThis.Module.__xwLoad[n] !== undefined), name)) return true;
+      } catch (e) { /* a worker that ended */ }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 // What a fresh kernel's namespace holds, asked with a silent request (no execution
 // count, no history) before any cell: a restored kernel's warm-up must leave it so.
 async function freshState(page) {
@@ -280,6 +296,8 @@ runInSite(result, async (context) => {
   result.warm_phases = {};
   result.ready_warm_s = await waitReady(page, t0, result.warm_phases);
   result.storage_order_warm = await page.evaluate(() => window.__xaccelStorageOrder);
+  // the restored kernel warms up once the page's requests stop (before any cell)
+  result.warmed_up = await waitWorkerMark(page, "warm_up_end_s", 30000);
   result.fresh_state_warm = await freshState(page);
   const again = await firstResult(page);
   result.warm_cell = again.data;
