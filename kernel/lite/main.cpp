@@ -349,9 +349,23 @@ namespace xaccel
             post(msg, "iopub");
         }
 
-        // While muted, messages are built as usual and then dropped (the warm-up
-        // of a restored kernel: see warm_up_restored()).
-        void mute(bool muted) noexcept { m_muted = muted; }
+        // For its lifetime, messages are built as usual and then dropped (the
+        // warm-up of a restored kernel: see warm_up_restored()).
+        class muted
+        {
+        public:
+            explicit muted(browser_transport& t) noexcept
+                : m_transport(t)
+            {
+                m_transport.m_muted = true;
+            }
+            ~muted() { m_transport.m_muted = false; }
+            muted(const muted&) = delete;
+            muted& operator=(const muted&) = delete;
+
+        private:
+            browser_transport& m_transport;
+        };
 
         nl::json request_input(message request) override
         {
@@ -504,9 +518,9 @@ namespace
         }
         g_warm_up_due = false;
         mark("warm_up_begin_s");
-        g_kernel->transport.mute(true);
         try
         {
+            xaccel::browser_transport::muted quiet(g_kernel->transport);
             py::gil_scoped_acquire gil;
             xaccel::kernel_core& core = g_kernel->core;
             core.handle(warm_up_request("execute_request", {{"code", "1 + 1"}, {"silent", true}, {"store_history", false},
@@ -521,7 +535,6 @@ namespace
         {
             std::cerr << "xaccel: the warm-up of the restored kernel failed: " << e.what() << std::endl;
         }
-        g_kernel->transport.mute(false);
         mark("warm_up_end_s");
     }
 
