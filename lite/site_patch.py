@@ -254,9 +254,9 @@ STATE_APP = "xaccelApp"
 
 
 def patch_load_state(site):
-    """The router's loadState route waits for the app's layout to be restored instead
-    of the workspace's debounced save, whichever comes first (see the module's doc);
-    returns the number of patched bundles."""
+    """The router's loadState route waits for the app's layout to be restored or for
+    the workspace's debounced save, whichever comes first, instead of the save alone
+    (see the module's doc)."""
     found = []
     for bundle in sorted((site / "build").glob("*.js")):
         text = bundle.read_text(encoding="utf-8")
@@ -275,7 +275,6 @@ def patch_load_state(site):
         found.append(bundle)
     if len(found) != 1:
         raise SystemExit(f"site_patch: JupyterLab's state plugin found in {len(found)} bundles of {site / 'build'}")
-    return len(found)
 
 
 def main():
@@ -286,8 +285,8 @@ def main():
     pages = add_page_scripts(site, worker_bundles)
     print(f"site_patch: page scripts in {pages} app pages; xeus bundles: {mapping} mapping fetches, "
           f"{magics} magics handlers and {waits} waitAsync calls patched, {solvers} embedded solvers "
-          f"dropped, untar lazy in {untars}, {sessions} reply session fixed; early start: {worker_bundles}; loadState waits for the layout, "
-          f"not the workspace's save")
+          f"dropped, untar lazy in {untars}, {sessions} reply session fixed; early start: {worker_bundles}; "
+          f"loadState waits for the layout, not the workspace's save")
 
 
 if __name__ == "__main__":
