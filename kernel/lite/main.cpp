@@ -489,8 +489,7 @@ namespace
     xaccel::message warm_up_request(const char* msg_type, nl::json content)
     {
         xaccel::message m;
-        m.header = {{"msg_id", std::string("xaccel-warm-up-") + msg_type}, {"msg_type", msg_type},
-                    {"session", "xaccel-warm-up"}, {"username", "web_user"}, {"version", "5.3"}};
+        m.header = xaccel::make_header(msg_type, "xaccel-warm-up", "web_user");
         m.content = std::move(content);
         return m;
     }
