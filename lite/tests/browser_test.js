@@ -6,7 +6,7 @@
 // connection and prints one JSON object: {ready_cold_s, ready_warm_s, cold_bytes, cells: {...}}.
 // Exits 2 with a message naming what is missing if chromium or playwright-core is.
 
-const { runInSite, recordConsole, recordOtherOrigins, snapshotState } = require("./chromium");
+const { runInSite, recordConsole, recordOtherOrigins, snapshotState, waitWorkerMark } = require("./chromium");
 
 const base = process.argv[2].replace(/\/?$/, "/");
 const NOTEBOOK = process.env.XACCEL_TEST_NOTEBOOK || "xaccel-browser-test.ipynb";
@@ -160,22 +160,6 @@ async function runCells(page) {
     }
     return out;
   }, CELLS);
-}
-
-// Whether a worker of the page has the start-up mark `name` (kernel/lite/load_pre.js),
-// polled up to `ms`.
-async function waitWorkerMark(page, name, ms) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    for (const w of page.workers()) {
-      try {
-        if (await w.evaluate((n) => !!(globalThis.Module && globalThis.Module.__xwLoad
-          && globalThis.Module.__xwLoad[n] !== undefined), name)) return true;
-      } catch (e) { /* a worker that ended */ }
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
 }
 
 // What a fresh kernel's namespace holds, asked with a silent request (no execution

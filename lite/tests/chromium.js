@@ -70,25 +70,41 @@ async function runInSite(result, body) {
   console.log(JSON.stringify(result));
 }
 
-// The kernel worker's start-up snapshot (kernel/lite/snapshot_pre.js): its status once it
-// is settled (not "none" or "saving"), polled up to 60 s, with the names of the worker's
-// start-up marks (kernel/lite/load_pre.js).
-async function snapshotState(page) {
-  const until = Date.now() + 60000;
+// Polls the page's workers every 100 ms for up to `ms`: `probe(arg)` runs in each worker
+// and its last non-null answer is returned as soon as `settled(answer)` holds, or at the end.
+async function pollWorkers(page, probe, arg, settled, ms) {
+  const until = Date.now() + ms;
   let last = null;
   while (Date.now() < until) {
     for (const w of page.workers()) {
       try {
-        const s = await w.evaluate(() => (globalThis.Module && globalThis.Module.__xwSnapshot)
-          ? { status: globalThis.Module.__xwSnapshot.status, bytes: globalThis.Module.__xwSnapshot.bytes,
-              marks: Object.keys(globalThis.Module.__xwLoad || {}).filter((k) => k.endsWith("_s")) } : null);
-        if (s) last = s;
+        const answer = await w.evaluate(probe, arg);
+        if (answer !== null && answer !== undefined) last = answer;
       } catch (e) { /* a worker that ended */ }
     }
-    if (last && last.status !== "none" && last.status !== "saving") return last;
+    if (last !== null && settled(last)) return last;
     await new Promise((r) => setTimeout(r, 100));
   }
+  return last;
+}
+
+// The kernel worker's start-up snapshot (kernel/lite/snapshot_pre.js): its status once it
+// is settled (not "none" or "saving"), polled up to 60 s, with the names of the worker's
+// start-up marks (kernel/lite/load_pre.js).
+async function snapshotState(page) {
+  const last = await pollWorkers(page, () => (globalThis.Module && globalThis.Module.__xwSnapshot)
+    ? { status: globalThis.Module.__xwSnapshot.status, bytes: globalThis.Module.__xwSnapshot.bytes,
+        marks: Object.keys(globalThis.Module.__xwLoad || {}).filter((k) => k.endsWith("_s")) } : null,
+  null, (s) => s.status !== "none" && s.status !== "saving", 60000);
   return last || { status: "no kernel worker found" };
 }
 
-module.exports = { chromium, CHROMIUM, launchSite, runInSite, recordOtherOrigins, recordConsole, snapshotState };
+// Whether a worker of the page has the start-up mark `name` (kernel/lite/load_pre.js),
+// polled up to `ms`.
+async function waitWorkerMark(page, name, ms) {
+  return !!(await pollWorkers(page, (n) => (globalThis.Module && globalThis.Module.__xwLoad
+    && globalThis.Module.__xwLoad[n] !== undefined) || null, name, () => true, ms));
+}
+
+module.exports = { chromium, CHROMIUM, launchSite, runInSite, recordOtherOrigins, recordConsole, snapshotState,
+  waitWorkerMark };
