@@ -251,6 +251,37 @@ function recordStorageOrder() {
   });
 }
 
+// Settings > Theme, as a user picks it: the setting registry validates the new settings
+// and lite/page/xaccel-settings-memo.js remembers them; returns once they are stored.
+async function changeTheme(page, theme) {
+  await page.evaluate((name) => window.jupyterapp.commands.execute("apputils:change-theme", { theme: name }), theme);
+  return page.waitForFunction((name) => Object.keys(localStorage).some((k) => k.startsWith("xaccel-settings-memo:") &&
+    (JSON.parse(localStorage.getItem(k))["@jupyterlab/apputils-extension:themes"] || { composite: "" }).composite.includes(name)),
+    theme, { timeout: 30000, polling: 100 }).then(() => true, (e) => String(e));
+}
+
+// The settings memo, with no app page open: the notebook tracker's entry gets another
+// key (as if its schema or its user settings had changed since), the status bar's a
+// composite that is not JSON. Returns the plugins whose entries were changed.
+async function damageSettingsMemo(context) {
+  const page = await context.newPage();
+  await page.goto(`${base}jupyter-lite.json`, { waitUntil: "domcontentloaded" });  // same origin, no app
+  const changed = await page.evaluate(() => {
+    const done = [];
+    for (const k of Object.keys(localStorage).filter((k) => k.startsWith("xaccel-settings-memo:"))) {
+      const table = JSON.parse(localStorage.getItem(k));
+      const tracker = table["@jupyterlab/notebook-extension:tracker"];
+      const statusbar = table["@jupyterlab/statusbar-extension:plugin"];
+      if (tracker) { tracker.key = "0.0:0.0"; tracker.composite = "{}"; done.push("@jupyterlab/notebook-extension:tracker"); }
+      if (statusbar) { statusbar.composite = "{not json"; done.push("@jupyterlab/statusbar-extension:plugin"); }
+      localStorage.setItem(k, JSON.stringify(table));
+    }
+    return done;
+  });
+  await page.close();
+  return changed;
+}
+
 const result = { console: [], other_origin_requests: [] };
 runInSite(result, async (context) => {
   await context.addInitScript(recordStorageOrder);
@@ -272,7 +303,11 @@ runInSite(result, async (context) => {
   result.fresh_state_cold = await freshState(page);
   result.cells = await runCells(page);
   result.snapshot_cold = await snapshotState(page);
+  result.settings_memo_cold = await page.evaluate(() => self.xaccelSettingsMemo.stats());
+  result.theme_cold = await page.evaluate(() => document.body.dataset.jpThemeName);
+  result.theme_memo_saved = await changeTheme(page, "JupyterLab Dark");
   await page.close();
+  result.settings_memo_damaged = await damageSettingsMemo(context);
   // Second load: same profile, so the HTTP cache (and the service worker) are warm.
   page = await context.newPage();
   t0 = Date.now();
@@ -282,6 +317,8 @@ runInSite(result, async (context) => {
   result.storage_order_warm = await page.evaluate(() => window.__xaccelStorageOrder);
   // the restored kernel warms up once the page's requests stop (before any cell)
   result.warmed_up = await waitWorkerMark(page, "warm_up_end_s", 30000);
+  result.settings_memo_warm = await page.evaluate(() => self.xaccelSettingsMemo.stats());
+  result.theme_warm = await page.evaluate(() => document.body.dataset.jpThemeName);
   result.fresh_state_warm = await freshState(page);
   const again = await firstResult(page);
   result.warm_cell = again.data;

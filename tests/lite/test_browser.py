@@ -136,6 +136,32 @@ def test_restored_kernel_is_warmed_up_and_left_as_fresh(session):
     assert session["fresh_state_warm"] == fresh, session["fresh_state_warm"]
 
 
+def test_settings_are_validated_once_per_content(session):
+    """JupyterLab validates every plugin's settings against its schema as it boots (two
+    Ajv compilations per plugin, on every load). lite/page/xaccel-settings-memo.js keeps
+    what passed, keyed by the schema and the user settings: the cold load validates
+    everything; the warm load takes the remembered settings, including a theme the user
+    picked on the cold load, and validates again only what changed or was damaged (the
+    tracker's entry under another key, the status bar's unreadable) and plugins whose
+    schema JupyterLab builds anew on each load."""
+    cold, warm = session["settings_memo_cold"], session["settings_memo_warm"]
+    # (a plugin validated again in the same load, e.g. after a transform, counts as a hit)
+    assert cold["stored"] == 0 and len(cold["misses"]) > 60, cold
+    assert session["theme_cold"] == "JupyterLab Light", session["theme_cold"]
+    assert session["theme_memo_saved"] is True, session["theme_memo_saved"]
+    damaged = ["@jupyterlab/notebook-extension:tracker", "@jupyterlab/statusbar-extension:plugin"]
+    assert session["settings_memo_damaged"] == damaged, session["settings_memo_damaged"]
+    assert set(damaged) <= set(warm["misses"]), warm
+    assert warm["stored"] >= len(cold["misses"]) and warm["hits"] > 60, warm
+    assert len(warm["misses"]) <= len(damaged) + 3, warm
+    assert "@jupyterlab/apputils-extension:themes" not in warm["misses"], warm
+    assert session["theme_warm"] == "JupyterLab Dark", session["theme_warm"]
+    # the notebook works with the tracker's settings validated again
+    assert session["warm_cell"]["text/plain"] == "2"
+    print(f"\nsettings memo: cold {len(cold['misses'])} validated; warm {warm['stored']} stored, {warm['hits']} taken, "
+          f"validated again: {warm['misses']}")
+
+
 def test_restored_kernel_runs_every_cell_as_a_fresh_one(session):
     """Every cell of the list, run again on the warm load's kernel (restored from the
     snapshot), replies and outputs as it did on the cold load's kernel."""
