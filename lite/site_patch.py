@@ -3,7 +3,8 @@
 - Copies lite/page/*.js into <site>/xaccel-page/ and loads them from every app page
   (lab, notebooks, tree, repl, ...): xaccel-interrupt.js makes Kernel > Interrupt
   reach the xaccel kernel's worker, xaccel-prestart.js starts the kernel's worker while
-  the app boots (see those files); lite/page/worker/*.js go to <site>/xaccel-page/worker/
+  the app boots, xaccel-settings-memo.js remembers the settings JupyterLab validated
+  (see those files and below); lite/page/worker/*.js go to <site>/xaccel-page/worker/
   for the kernel's worker.
 - Patches the @jupyterlite/xeus 5.1 extension's bundles (pinned by
   lite/requirements-build.txt; the build fails if a patch no longer applies):
