@@ -288,7 +288,8 @@ def patch_load_state(site):
 
 
 # JupyterLab's DefaultSchemaValidator (minified names): the options of its two Ajv
-# instances, validateData's head (with the JSON5 parse of the raw settings), its success
+# instances, validateData's head (with the JSON5 parse of the raw settings), and its
+# `return` when the settings passed
 MEMO = "xaccelMemo"
 AJV_OPTIONS = re.compile(r"(\w)=\{strict:!1\};class (\w)\{constructor\(\)\{this\._composer=new\(\w+\(\)\)\(\{useDefaults:!0,\.\.\.\1\}\)")
 VALIDATE_HEAD = re.compile(r"validateData\((\w),(\w)=!0\)\{let (\w),(\w)=this\._validator\.getSchema\(\1\.id\)"
@@ -298,8 +299,8 @@ VALIDATE_DONE = re.compile(r"return (\w)\((\w)\)\?\((\w)&&\((\w)\.data=\{composi
 
 def patch_settings_memo(site):
     """The setting registry's validator asks lite/page/xaccel-settings-memo.js first and
-    remembers what passed; its Ajv instances skip their code optimisation pass (see the
-    module's doc)."""
+    remembers what passed; its Ajv instances skip their code optimisation pass and their
+    implicit meta-schema checks (see the module's doc)."""
     found = []
     for bundle in sorted((site / "build").glob("*.js")):
         text = bundle.read_text(encoding="utf-8")
@@ -307,7 +308,8 @@ def patch_settings_memo(site):
             continue
         if f"let {MEMO}=" not in text:
             build = json.dumps(bundle.name)
-            text, n_ajv = AJV_OPTIONS.subn(lambda m: m[0].replace("{strict:!1}", "{strict:!1,validateSchema:!1,code:{optimize:!1}}", 1), text)
+            options = "{strict:!1,validateSchema:!1,code:{optimize:!1}}"
+            text, n_ajv = AJV_OPTIONS.subn(lambda m: m[0].replace("{strict:!1}", options, 1), text)
             text, n_head = VALIDATE_HEAD.subn(
                 lambda m: (f"validateData({m[1]},{m[2]}=!0){{let {MEMO}=self.xaccelSettingsMemo,"
                            f"xaccelHit={MEMO}&&{MEMO}.get({m[1]},{build});"
