@@ -263,28 +263,37 @@ LOAD_STATE_WAIT = re.compile(r"(\w)\}await (\w)\.invoke\(\)\}\}\),(\w)\.addComma
 STATE_APP = "xaccelApp"
 
 
+def _patch_one_bundle(site, what, holds, patched, patch):
+    """Rewrites the one bundle of <site>/build whose text `holds(text)` with
+    `patch(bundle, text)` (which exits when it no longer applies), unless the text is
+    `patched(text)` already; exits when not exactly one bundle holds it."""
+    found = []
+    for bundle in sorted((site / "build").glob("*.js")):
+        text = bundle.read_text(encoding="utf-8")
+        if not holds(text):
+            continue
+        if not patched(text):
+            bundle.write_text(patch(bundle, text), encoding="utf-8")
+        found.append(bundle)
+    if len(found) != 1:
+        raise SystemExit(f"site_patch: {what} found in {len(found)} bundles of {site / 'build'}")
+
+
 def patch_load_state(site):
     """The router's loadState route waits for the app's layout to be restored or for
     the workspace's debounced save, whichever comes first, instead of the save alone
     (see the module's doc)."""
-    found = []
-    for bundle in sorted((site / "build").glob("*.js")):
-        text = bundle.read_text(encoding="utf-8")
-        if "apputils-extension:state" not in text:
-            continue
-        new = text
-        if f"let {STATE_APP}=" not in new:
-            new, n_app = STATE_ACTIVATE.subn(lambda m: f"{m[1]}let {STATE_APP}={m[2]};", new)
-            new, n_wait = LOAD_STATE_WAIT.subn(
-                lambda m: f"{m[1]}}}await Promise.race([{STATE_APP}.restored,{m[2]}.invoke()])}}}}),"
-                          f"{m[3]}.addCommand({m[4]}.reset,", new)
-            if n_app != 1 or n_wait != 1:
-                raise SystemExit(f"site_patch: JupyterLab's state plugin changed shape in {bundle.name} "
-                                 f"(activate: {n_app}, loadState: {n_wait}); update lite/site_patch.py")
-            bundle.write_text(new, encoding="utf-8")
-        found.append(bundle)
-    if len(found) != 1:
-        raise SystemExit(f"site_patch: JupyterLab's state plugin found in {len(found)} bundles of {site / 'build'}")
+    def patch(bundle, text):
+        text, n_app = STATE_ACTIVATE.subn(lambda m: f"{m[1]}let {STATE_APP}={m[2]};", text)
+        text, n_wait = LOAD_STATE_WAIT.subn(
+            lambda m: f"{m[1]}}}await Promise.race([{STATE_APP}.restored,{m[2]}.invoke()])}}}}),"
+                      f"{m[3]}.addCommand({m[4]}.reset,", text)
+        if n_app != 1 or n_wait != 1:
+            raise SystemExit(f"site_patch: JupyterLab's state plugin changed shape in {bundle.name} "
+                             f"(activate: {n_app}, loadState: {n_wait}); update lite/site_patch.py")
+        return text
+    _patch_one_bundle(site, "JupyterLab's state plugin", lambda text: "apputils-extension:state" in text,
+                      lambda text: f"let {STATE_APP}=" in text, patch)
 
 
 # JupyterLab's DefaultSchemaValidator (minified names): the options of its two Ajv
@@ -301,30 +310,25 @@ def patch_settings_memo(site):
     """The setting registry's validator asks lite/page/xaccel-settings-memo.js first and
     remembers what passed; its Ajv instances skip their code optimisation pass and their
     implicit meta-schema checks (see the module's doc)."""
-    found = []
-    for bundle in sorted((site / "build").glob("*.js")):
-        text = bundle.read_text(encoding="utf-8")
-        if "jupyterlab-plugin-schema" not in text or "validateData(" not in text:
-            continue
-        if f"let {MEMO}=" not in text:
-            build = json.dumps(bundle.name)
-            options = "{strict:!1,validateSchema:!1,code:{optimize:!1}}"
-            text, n_ajv = AJV_OPTIONS.subn(lambda m: m[0].replace("{strict:!1}", options, 1), text)
-            text, n_head = VALIDATE_HEAD.subn(
-                lambda m: (f"validateData({m[1]},{m[2]}=!0){{let {MEMO}=self.xaccelSettingsMemo,"
-                           f"xaccelHit={MEMO}&&{MEMO}.get({m[1]},{build});"
-                           f"if(xaccelHit)return {m[2]}&&({m[1]}.data={{composite:xaccelHit,user:{m[5]}.parse({m[1]}.raw)}}),null;"
-                           f"let {m[3]},{m[4]}=this._validator.getSchema({m[1]}.id)"), text)
-            text, n_done = VALIDATE_DONE.subn(
-                lambda m: m[0].replace(",null):", f",{m[3]}&&{MEMO}&&{MEMO}.put({m[4]},{m[2]},{build}),null):", 1), text)
-            if (n_ajv, n_head, n_done) != (1, 1, 1):
-                raise SystemExit(f"site_patch: JupyterLab's schema validator changed shape in {bundle.name} "
-                                 f"(Ajv options: {n_ajv}, validateData head: {n_head}, its success: {n_done}); "
-                                 "update lite/site_patch.py")
-            bundle.write_text(text, encoding="utf-8")
-        found.append(bundle)
-    if len(found) != 1:
-        raise SystemExit(f"site_patch: JupyterLab's schema validator found in {len(found)} bundles of {site / 'build'}")
+    def patch(bundle, text):
+        build = json.dumps(bundle.name)
+        options = "{strict:!1,validateSchema:!1,code:{optimize:!1}}"
+        text, n_ajv = AJV_OPTIONS.subn(lambda m: m[0].replace("{strict:!1}", options, 1), text)
+        text, n_head = VALIDATE_HEAD.subn(
+            lambda m: (f"validateData({m[1]},{m[2]}=!0){{let {MEMO}=self.xaccelSettingsMemo,"
+                       f"xaccelHit={MEMO}&&{MEMO}.get({m[1]},{build});"
+                       f"if(xaccelHit)return {m[2]}&&({m[1]}.data={{composite:xaccelHit,user:{m[5]}.parse({m[1]}.raw)}}),null;"
+                       f"let {m[3]},{m[4]}=this._validator.getSchema({m[1]}.id)"), text)
+        text, n_done = VALIDATE_DONE.subn(
+            lambda m: m[0].replace(",null):", f",{m[3]}&&{MEMO}&&{MEMO}.put({m[4]},{m[2]},{build}),null):", 1), text)
+        if (n_ajv, n_head, n_done) != (1, 1, 1):
+            raise SystemExit(f"site_patch: JupyterLab's schema validator changed shape in {bundle.name} "
+                             f"(Ajv options: {n_ajv}, validateData head: {n_head}, its success: {n_done}); "
+                             "update lite/site_patch.py")
+        return text
+    _patch_one_bundle(site, "JupyterLab's schema validator",
+                      lambda text: "jupyterlab-plugin-schema" in text and "validateData(" in text,
+                      lambda text: f"let {MEMO}=" in text, patch)
 
 
 def main():
