@@ -260,13 +260,22 @@ async function changeTheme(page, theme) {
     theme, { timeout: 30000, polling: 100 }).then(() => true, (e) => String(e));
 }
 
+// Runs `fn` in a page of the site's origin with no app (and no kernel) open; returns its answer.
+async function withoutApp(context, fn) {
+  const page = await context.newPage();
+  await page.goto(`${base}jupyter-lite.json`, { waitUntil: "domcontentloaded" });
+  try {
+    return await page.evaluate(fn);
+  } finally {
+    await page.close();
+  }
+}
+
 // The settings memo, with no app page open: the notebook tracker's entry gets another
 // key (as if its schema or its user settings had changed since), the status bar's a
 // composite that is not JSON. Returns the plugins whose entries were changed.
-async function damageSettingsMemo(context) {
-  const page = await context.newPage();
-  await page.goto(`${base}jupyter-lite.json`, { waitUntil: "domcontentloaded" });  // same origin, no app
-  const changed = await page.evaluate(() => {
+function damageSettingsMemo(context) {
+  return withoutApp(context, () => {
     const done = [];
     for (const k of Object.keys(localStorage).filter((k) => k.startsWith("xaccel-settings-memo:"))) {
       const table = JSON.parse(localStorage.getItem(k));
@@ -278,8 +287,6 @@ async function damageSettingsMemo(context) {
     }
     return done;
   });
-  await page.close();
-  return changed;
 }
 
 const result = { console: [], other_origin_requests: [] };
@@ -347,9 +354,7 @@ runInSite(result, async (context) => {
   await page.close();
   // Third load with the stored snapshot damaged (cut short): the kernel starts the
   // ordinary way, and the damaged entry is deleted.
-  page = await context.newPage();
-  await page.goto(`${base}jupyter-lite.json`, { waitUntil: "domcontentloaded" });  // same origin, no kernel
-  result.damaged_entries = await page.evaluate(async () => {
+  result.damaged_entries = await withoutApp(context, async () => {
     const cache = await caches.open("xaccel-start-snapshot");
     const keys = await cache.keys();
     for (const k of keys) {
@@ -358,7 +363,6 @@ runInSite(result, async (context) => {
     }
     return keys.map((k) => k.url);
   });
-  await page.close();
   page = await context.newPage();
   recordConsole(page, result.console);
   await page.goto(url, { waitUntil: "domcontentloaded" });
