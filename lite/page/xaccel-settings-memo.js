@@ -37,8 +37,17 @@
     return (b >>> 0).toString(36) + "." + (a >>> 0).toString(36);
   }
 
+  // A validation asks (get) before it compiles and tells (put) after, for the same
+  // plugin, in one synchronous run: the key is computed once for it. It is forgotten
+  // when the run ends, so a schema changed in place later is hashed again.
+  var last = null;
   function entryKey(plugin) {
-    return hash(JSON.stringify(plugin.schema)) + ":" + hash(String(plugin.raw));
+    if (last === null || last.plugin !== plugin || last.schema !== plugin.schema || last.raw !== plugin.raw) {
+      if (last === null) Promise.resolve().then(function () { last = null; });
+      last = { plugin: plugin, schema: plugin.schema, raw: plugin.raw,
+               key: hash(JSON.stringify(plugin.schema)) + ":" + hash(String(plugin.raw)) };
+    }
+    return last.key;
   }
 
   function load(build) {
