@@ -4,8 +4,9 @@
   (lab, notebooks, tree, repl, ...): xaccel-interrupt.js makes Kernel > Interrupt
   reach the xaccel kernel's worker, xaccel-prestart.js starts the kernel's worker while
   the app boots, xaccel-settings-memo.js remembers the settings JupyterLab validated
-  (see those files and below); lite/page/worker/*.js go to <site>/xaccel-page/worker/
-  for the kernel's worker.
+  and xaccel-settings-seed.js holds the memo's seed (empty here: lite/settings_seed.js
+  fills it after this script); see those files and below. lite/page/worker/*.js go to
+  <site>/xaccel-page/worker/ for the kernel's worker.
 - Patches the @jupyterlite/xeus 5.1 extension's bundles (pinned by
   lite/requirements-build.txt; the build fails if a patch no longer applies):
   * its package-mapping code fetches a file from raw.githubusercontent.com as soon as

@@ -199,6 +199,17 @@ if stage kernel-asan "kernel ASan+UBSan build (build-kernel-asan)" kernel_asan_b
         "$ROOT/tests/kernel/test_provisioner.py" || true
 fi
 
+# The browser tests: Debian's Chromium, driven by playwright-core from npm (before
+# lite/build, whose settings seed boots the built site in them).
+browser_deps() {
+    apt_install chromium gdb  # gdb: stacks of a stuck kernel in a test failure message
+    if [ ! -d "$ROOT/lite/tests/node_modules" ] || stamp_changed "$ROOT/lite/tests/node_modules/.lock.sha256" "$ROOT/lite/tests/package-lock.json"; then
+        npm ci --prefix "$ROOT/lite/tests" --no-audit --no-fund || { echo "npm ci in lite/tests failed"; return 1; }
+        stamp_write "$ROOT/lite/tests/node_modules/.lock.sha256" "$ROOT/lite/tests/package-lock.json"
+    fi
+}
+stage browser-deps "chromium, gdb (apt); playwright-core (npm)" browser_deps || true
+
 # The WebAssembly toolchain (cached in $CACHE) and the browser kernel + JupyterLite
 # site (incremental); the lite tests then use that site as built here.
 lite_ok=1
@@ -209,16 +220,6 @@ fi
 # the browser tests use the site built above (after a failed build their fixture tries
 # lite/build again and fails with its output)
 if [ $lite_ok = 1 ]; then export XACCEL_LITE_NO_BUILD=1; fi
-
-# The browser tests: Debian's Chromium, driven by playwright-core from npm.
-browser_deps() {
-    apt_install chromium gdb  # gdb: stacks of a stuck kernel in a test failure message
-    if [ ! -d "$ROOT/lite/tests/node_modules" ] || stamp_changed "$ROOT/lite/tests/node_modules/.lock.sha256" "$ROOT/lite/tests/package-lock.json"; then
-        npm ci --prefix "$ROOT/lite/tests" --no-audit --no-fund || { echo "npm ci in lite/tests failed"; return 1; }
-        stamp_write "$ROOT/lite/tests/node_modules/.lock.sha256" "$ROOT/lite/tests/package-lock.json"
-    fi
-}
-stage browser-deps "chromium, gdb (apt); playwright-core (npm)" browser_deps || true
 
 cd "$ROOT"
 if [ $# -gt 0 ]; then

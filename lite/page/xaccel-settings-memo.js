@@ -15,6 +15,13 @@
 // or from another build) is validated as before, and the result is remembered. The memo
 // lives in localStorage under a key naming the JupyterLab bundle, so a rebuilt app does
 // not read another build's entries; storage errors only disable the memo.
+//
+// A first visit has nothing stored yet: lite/settings_seed.js, run by lite/build, boots
+// the built site in headless Chromium and writes what this memo held there to
+// xaccel-settings-seed.js (`self.xaccelSettingsSeed`, loaded beside this script), and a
+// plugin with no entry of its own here is looked up there, under the same rule (same
+// bundle, same hashes). The seed is read, never written: what is validated here goes to
+// localStorage as before.
 (function () {
   "use strict";
   var PREFIX = "xaccel-settings-memo:";
@@ -22,7 +29,8 @@
   var table = null;
   var storageKey = null;
   var flushTimer = null;
-  var stats = { stored: 0, hits: 0, misses: [] };
+  var seed = null;
+  var stats = { stored: 0, seeded: 0, hits: 0, misses: [] };
 
   // A 64-bit string hash (two 32-bit multiply-xor lanes, then mixed), as base-36 text.
   function hash(text) {
@@ -54,6 +62,9 @@
     if (table !== null && storageKey === PREFIX + build) return table;
     storageKey = PREFIX + build;
     table = {};
+    var given = self.xaccelSettingsSeed;
+    seed = given && given.build === build && given.entries && typeof given.entries === "object" ? given.entries : {};
+    stats.seeded = Object.keys(seed).length;
     try {
       var stored = JSON.parse(localStorage.getItem(storageKey) || "{}");
       if (stored && typeof stored === "object") table = stored;
@@ -83,14 +94,17 @@
   self.xaccelSettingsMemo = {
     // The composite settings remembered for this schema and these user settings, or null.
     get: function (plugin, build) {
-      var entry = load(build)[plugin.id];
-      if (entry && entry.key === entryKey(plugin) && typeof entry.composite === "string") {
-        try {
-          var composite = JSON.parse(entry.composite);
-          stats.hits += 1;
-          return composite;
-        } catch (e) {
-          // a damaged entry: validated again below
+      var entries = [load(build)[plugin.id], seed[plugin.id]];
+      for (var i = 0; i < entries.length; i++) {
+        var entry = entries[i];
+        if (entry && entry.key === entryKey(plugin) && typeof entry.composite === "string") {
+          try {
+            var composite = JSON.parse(entry.composite);
+            stats.hits += 1;
+            return composite;
+          } catch (e) {
+            // a damaged entry: the seed's, or validated again below
+          }
         }
       }
       // (the validator asks twice for a plugin it has not seen yet)
@@ -103,7 +117,11 @@
       if (flushTimer === null) flushTimer = setTimeout(flush, FLUSH_MS);
     },
     stats: function () {
-      return { stored: stats.stored, hits: stats.hits, misses: stats.misses.slice() };
+      return { stored: stats.stored, seeded: stats.seeded, hits: stats.hits, misses: stats.misses.slice() };
+    },
+    // What this page validated or read from storage (not the seed's), for lite/settings_seed.js.
+    entries: function () {
+      return { build: storageKey === null ? null : storageKey.slice(PREFIX.length), entries: table || {} };
     },
   };
   // a page closed within FLUSH_MS of a change still keeps it

@@ -271,22 +271,36 @@ async function withoutApp(context, fn) {
   }
 }
 
-// The settings memo, with no app page open: the notebook tracker's entry gets another
-// key (as if its schema or its user settings had changed since), the status bar's a
-// composite that is not JSON. Returns the plugins whose entries were changed.
+// The settings memo, with no app page open: the theme's entry (stored when the user
+// picked a theme) gets a composite that is not JSON, and the notebook tracker an entry
+// under another key (as if its schema or user settings had changed since; its seed
+// entry still matches). Returns the plugins whose entries were changed.
 function damageSettingsMemo(context) {
   return withoutApp(context, () => {
     const done = [];
     for (const k of Object.keys(localStorage).filter((k) => k.startsWith("xaccel-settings-memo:"))) {
       const table = JSON.parse(localStorage.getItem(k));
-      const tracker = table["@jupyterlab/notebook-extension:tracker"];
-      const statusbar = table["@jupyterlab/statusbar-extension:plugin"];
-      if (tracker) { tracker.key = "0.0:0.0"; tracker.composite = "{}"; done.push("@jupyterlab/notebook-extension:tracker"); }
-      if (statusbar) { statusbar.composite = "{not json"; done.push("@jupyterlab/statusbar-extension:plugin"); }
+      const themes = table["@jupyterlab/apputils-extension:themes"];
+      if (themes) { themes.composite = "{not json"; done.push("@jupyterlab/apputils-extension:themes"); }
+      table["@jupyterlab/notebook-extension:tracker"] = { key: "0.0:0.0", composite: "{}" };
+      done.push("@jupyterlab/notebook-extension:tracker");
       localStorage.setItem(k, JSON.stringify(table));
     }
     return done;
   });
+}
+
+// The settings memo's stored entries go (a first visit's storage) and, until the returned
+// function is called, the site's seed reads as empty: the app validates every plugin's
+// settings itself.
+async function withoutSettingsSeed(context) {
+  await withoutApp(context, () => {
+    for (const k of Object.keys(localStorage).filter((k) => k.startsWith("xaccel-settings-memo:"))) localStorage.removeItem(k);
+  });
+  const seed = `${base}xaccel-page/xaccel-settings-seed.js`;
+  await context.route(seed, (route) => route.fulfill({
+    status: 200, contentType: "application/javascript", body: "self.xaccelSettingsSeed = null;\n" }));
+  return () => context.unroute(seed);
 }
 
 const result = { console: [], other_origin_requests: [] };
@@ -311,6 +325,7 @@ runInSite(result, async (context) => {
   result.cells = await runCells(page);
   result.snapshot_cold = await snapshotState(page);
   result.settings_memo_cold = await page.evaluate(() => self.xaccelSettingsMemo.stats());
+  result.settings_seed = await page.evaluate(() => self.xaccelSettingsSeed);
   result.theme_cold = await page.evaluate(() => document.body.dataset.jpThemeName);
   result.theme_memo_saved = await changeTheme(page, "JupyterLab Dark");
   await page.close();
@@ -353,7 +368,9 @@ runInSite(result, async (context) => {
   });
   await page.close();
   // Third load with the stored snapshot damaged (cut short): the kernel starts the
-  // ordinary way, and the damaged entry is deleted.
+  // ordinary way, and the damaged entry is deleted. It also runs without the settings
+  // seed, to compare what it validates with what the seed says.
+  const withSeedAgain = await withoutSettingsSeed(context);
   result.damaged_entries = await withoutApp(context, async () => {
     const cache = await caches.open("xaccel-start-snapshot");
     const keys = await cache.keys();
@@ -371,4 +388,7 @@ runInSite(result, async (context) => {
   result.snapshot_damaged = await snapshotState(page);
   result.entries_after_damage = await page.evaluate(async () =>
     (await (await caches.open("xaccel-start-snapshot")).keys()).map((k) => k.url));
+  result.settings_memo_unseeded = await page.evaluate(() => self.xaccelSettingsMemo.stats());
+  result.settings_unseeded = await page.evaluate(() => self.xaccelSettingsMemo.entries());
+  await withSeedAgain();
 });
