@@ -3,10 +3,9 @@
 - Copies lite/page/*.js into <site>/xaccel-page/ and loads them from every app page
   (lab, notebooks, tree, repl, ...): xaccel-interrupt.js makes Kernel > Interrupt
   reach the xaccel kernel's worker, xaccel-prestart.js starts the kernel's worker while
-  the app boots, xaccel-settings-memo.js remembers the settings JupyterLab validated
-  and xaccel-settings-seed.js holds the memo's seed (empty here: lite/settings_seed.js
-  fills it after this script); see those files and below. lite/page/worker/*.js go to
-  <site>/xaccel-page/worker/ for the kernel's worker.
+  the app boots (with xaccel-kernel-options.js), xaccel-settings-memo.js remembers the
+  settings JupyterLab validated and xaccel-settings-seed.js holds the memo's seed (empty
+  here: lite/settings_seed.js fills it after this script); see those files and below.
 - Patches the @jupyterlite/xeus 5.1 extension's bundles (pinned by
   lite/requirements-build.txt; the build fails if a patch no longer applies):
   * its package-mapping code fetches a file from raw.githubusercontent.com as soon as
@@ -32,9 +31,11 @@
     (the page's last request only when it has none).
   * early start: the page chunk's `initWorker` first asks the page script
     xaccel-prestart.js for the worker it started as the page loaded (it names the
-    worker bundles, which this script writes into it); the worker bundles' kernel
-    object loads worker/xaccel-prestart-worker.js in its constructor and lets it
-    answer `initialize` (the original becomes `_xeusInitialize`).
+    worker bundles, which this script writes into it); the worker bundles start with
+    xaccel-kernel-options.js and worker/xaccel-prestart-worker.js (put there rather
+    than loaded: a worker's importScripts waits for the server while the page's own
+    requests fill the connections), their kernel object attaches to the latter in its
+    constructor and lets it answer `initialize` (the original becomes `_xeusInitialize`).
   * weight: the page's chunk and both worker bundles embed mambajs's conda solver
     (a 3 MB wasm-bindgen module as a 4 MB base64 string) and compile it as soon as
     they load; the worker also fetches and compiles empack's untar wasm (1.5 MB) to
@@ -67,7 +68,6 @@ Usage: site_patch.py SITE_DIR
 import json
 import pathlib
 import re
-import shutil
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -79,9 +79,7 @@ XEUS_STATIC = ("extensions", "@jupyterlite", "xeus-extension", "static")
 
 def add_page_scripts(site, worker_bundles):
     out = site / PAGE_DIR
-    (out / "worker").mkdir(parents=True, exist_ok=True)
-    for script in sorted((HERE / "page" / "worker").glob("*.js")):
-        shutil.copy2(script, out / "worker" / script.name)
+    out.mkdir(parents=True, exist_ok=True)
     scripts = sorted((HERE / "page").glob("*.js"))
     named = 0
     for script in scripts:
@@ -183,6 +181,8 @@ TAKE_WORKER = "xaccelTakeWorker"
 KERNEL_CTOR = re.compile(r"constructor\((\w)=\{\}\)\{this\._ready=new Promise\((\w)=>\{this\.setKernelReady=\2\}\)\}")
 KERNEL_INIT = re.compile(r"async initialize\((\w)\)\{let\{baseUrl:")
 WORKER_SCRIPT = "xaccelPrestart.attach(this)"
+# what the worker bundles start with (see the module's doc), in this order
+WORKER_HEAD = [HERE / "page" / "xaccel-kernel-options.js", HERE / "page" / "worker" / "xaccel-prestart-worker.js"]
 
 
 def patch_early_start(static, site):
@@ -202,7 +202,7 @@ def patch_early_start(static, site):
         text = text[:m.start()] + head + take + text[m.start() + len(head):]
         page_chunk.write_text(text, encoding="utf-8")
     ids = {"isolated": m.group(3), "plain": m.group(4)}
-    script = "../" * len(static.relative_to(site).parts) + f"{PAGE_DIR}/worker/xaccel-prestart-worker.js"
+    head = "".join(script.read_text(encoding="utf-8").rstrip() + "\n;" for script in WORKER_HEAD)
     bundles = {}
     for kind, chunk_id in ids.items():
         files = sorted(static.glob(f"{chunk_id}.*.js"))
@@ -213,8 +213,7 @@ def patch_early_start(static, site):
         if WORKER_SCRIPT not in text:
             if len(KERNEL_CTOR.findall(text)) != 1 or len(KERNEL_INIT.findall(text)) != 1:
                 raise SystemExit(f"site_patch: the kernel object of {bundle.name} changed shape; update lite/site_patch.py")
-            text = KERNEL_CTOR.sub(lambda c: c.group(0)[:-1] + f',importScripts(new URL("{script}",self.location).href),'
-                                   f"self.{WORKER_SCRIPT}}}", text)
+            text = head + KERNEL_CTOR.sub(lambda c: c.group(0)[:-1] + f",self.{WORKER_SCRIPT}}}", text)
             text = KERNEL_INIT.sub(lambda i: f"async initialize({i[1]}){{return self.xaccelPrestart.initialize(this,{i[1]})}}"
                                    f"async _xeusInitialize({i[1]}){{let{{baseUrl:", text)
             bundle.write_text(text, encoding="utf-8")

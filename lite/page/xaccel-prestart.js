@@ -4,12 +4,16 @@
 // JupyterLite creates a kernel's worker only when a notebook asks for a kernel, after the
 // whole app has loaded; the kernel's own start (wasm, file tree, CPython, IPython import,
 // about 2 s) then follows the app's (2.5-3.7 s). On the pages that open kernels this
-// script creates the xaccel kernel's worker at once and posts it the options the
-// @jupyterlite/xeus extension would send for the xaccel kernelspec, so the two starts
-// overlap (the worker side: worker/xaccel-prestart-worker.js). The extension's page
-// chunk, patched by lite/site_patch.py, asks `xaccelTakeWorker` for a worker before
-// creating one: the first xaccel kernel of the page gets this one if its options match;
-// any other kernel (a restart, a second notebook) gets a new worker as before.
+// script creates the xaccel kernel's worker at once, with the site's root in the hash of
+// its URL: the worker builds the options the @jupyterlite/xeus extension would send for
+// the xaccel kernelspec (xaccel-kernel-options.js) and starts, so the two starts overlap
+// (the worker side: worker/xaccel-prestart-worker.js). It needs no message from this
+// page: a message posted to a worker waits until the page's main thread, busy booting
+// the app, has seen the worker's script run (0.8 s of an idle worker in a cold load's
+// trace). The extension's page chunk, patched by lite/site_patch.py, asks
+// `xaccelTakeWorker` for a worker before creating one: the first xaccel kernel of the
+// page gets this one if its options match the ones this page built the same way; any
+// other kernel (a restart, a second notebook) gets a new worker as before.
 //
 // A page without cross-origin isolation reaches stdin and the contents drive through
 // JupyterLite's service worker, which only serves workers created once it is active: the
@@ -20,21 +24,22 @@
   // lite/site_patch.py writes the worker bundles' paths (from the site's root) here
   var BUNDLES = "__XACCEL_WORKER_BUNDLES__";
   var KERNEL = "xaccel";
+  var EARLY = "#xaccel-prestart=";  // the worker's side: worker/xaccel-prestart-worker.js
   var APP_PAGES = /\/(lab|notebooks|repl|consoles)\/(index\.html)?$/;
   var CONFIG_WAIT_MS = 60000;
 
   var root = new URL("../", document.currentScript.src);
   var state = (window.__xaccelPrestart = { status: "not started", reason: "" });
   var t0 = performance.now();
-  var worker = null;   // created once the config allows it (its bundle loads meanwhile)
-  var posted = null;   // the options posted to it: it can be taken from then on
+  var worker = null;   // created once the config allows it
+  var options = null;  // the options it starts with, as this page built them: it can be taken from then on
 
   function mark(name) { state[name + "_s"] = (performance.now() - t0) / 1000; }
   function stop(status, reason) {
     state.status = status;
     state.reason = reason;
     if (worker) worker.terminate();
-    worker = posted = null;
+    worker = options = null;
   }
 
   // The merged page config: config-utils.js rewrites the config element before it loads
@@ -53,32 +58,6 @@
     });
   }
 
-  function getJson(url) {
-    return fetch(url).then(function (r) {
-      if (!r.ok) throw new Error(r.status + " " + r.statusText + ": " + url);
-      return r.json();
-    });
-  }
-
-  // The xaccel kernelspec as the extension builds it (xeus/kernels.json, then the kernel's
-  // kernel.json with name, dir and envName set and its resources made absolute).
-  function kernelSpec(baseUrl) {
-    return getJson(new URL("xeus/kernels.json", baseUrl)).then(function (kernels) {
-      var ours = kernels.filter(function (k) { return k.kernel === KERNEL; });
-      if (ours.length !== 1) throw new Error(ours.length + " xaccel kernels in xeus/kernels.json");
-      var env = ours[0].env_name;
-      return getJson(new URL("xeus/" + env + "/" + KERNEL + "/kernel.json", baseUrl)).then(function (spec) {
-        spec.name = KERNEL;
-        spec.dir = KERNEL;
-        spec.envName = env;
-        Object.keys(spec.resources || {}).forEach(function (k) {
-          spec.resources[k] = new URL(spec.resources[k], baseUrl).href;
-        });
-        return spec;
-      });
-    });
-  }
-
   function serviceWorkerActive() {
     var sw = navigator.serviceWorker;
     if (self.crossOriginIsolated === true || !sw || sw.controller) return Promise.resolve();
@@ -86,11 +65,11 @@
   }
 
   // What the worker uses of the options must equal what the page chunk would send.
-  function mismatch(options, e, baseUrl) {
-    var a = options.kernelSpec, b = e.kernelSpec || {};
+  function mismatch(ours, e, baseUrl) {
+    var a = ours.kernelSpec, b = e.kernelSpec || {};
     var same = function (x, y) { return JSON.stringify(x) === JSON.stringify(y); };
-    if (options.baseUrl !== baseUrl) return "base URL " + baseUrl;
-    if (options.empackEnvMetaLink !== (e.empackEnvMetaLink || "")) return "environment link " + e.empackEnvMetaLink;
+    if (ours.baseUrl !== baseUrl) return "base URL " + baseUrl;
+    if (ours.empackEnvMetaLink !== (e.empackEnvMetaLink || "")) return "environment link " + e.empackEnvMetaLink;
     if (!same([a.name, a.dir, a.envName, a.argv, a.metadata], [b.name, b.dir, b.envName, b.argv, b.metadata])) {
       return "kernelspec " + b.name;
     }
@@ -99,14 +78,14 @@
 
   // Called by the patched page chunk (initWorker) with the kernel's options.
   self.xaccelTakeWorker = function (e, baseUrl) {
-    if (!posted || !e || !e.kernelSpec || e.kernelSpec.name !== KERNEL) return null;
-    var why = mismatch(posted, e, baseUrl);
+    if (!options || !e || !e.kernelSpec || e.kernelSpec.name !== KERNEL) return null;
+    var why = mismatch(options, e, baseUrl);
     if (why) {
       stop("discarded", "the kernel was created with another " + why);
       return null;
     }
     var taken = worker;
-    worker = posted = null;
+    worker = options = null;
     state.status = "adopted";
     mark("adopted");
     return taken;
@@ -116,25 +95,20 @@
     if (!APP_PAGES.test(location.pathname)) return stop("off", "not a page that opens kernels");
     if (typeof BUNDLES !== "object") return stop("off", "lite/site_patch.py did not name the worker bundles");
     var isolated = self.crossOriginIsolated === true;
-    var createWorker = function () {
+    var createWorker = function (baseUrl) {
       state.script = new URL(isolated ? BUNDLES.isolated : BUNDLES.plain, root).href;
-      worker = new Worker(state.script);
+      worker = new Worker(state.script + EARLY + encodeURIComponent(baseUrl));
       mark("created");
     };
     state.status = "starting";
     pageConfig().then(function (config) {
       if (config.xaccelPrestartKernel === false) throw { off: "xaccelPrestartKernel is false" };
-      if (isolated) createWorker();
       var baseUrl = new URL(config.baseUrl, location.href).href;
-      return Promise.all([baseUrl, kernelSpec(baseUrl), serviceWorkerActive()]);
+      if (isolated) createWorker(baseUrl);
+      return Promise.all([baseUrl, self.xaccelKernelOptions(baseUrl), serviceWorkerActive()]);
     }).then(function (got) {
-      var baseUrl = got[0], spec = got[1];
-      if (!worker) createWorker();
-      posted = {
-        baseUrl: baseUrl, kernelId: "xaccel-prestart", mountDrive: true, kernelSpec: spec,
-        browsingContextId: "", empackEnvMetaLink: new URL("xeus/" + spec.envName, baseUrl).href,
-      };
-      worker.postMessage({ xaccel_prestart: posted });
+      if (!worker) createWorker(got[0]);
+      options = got[1];
       state.status = "started";
       mark("started");
     }).catch(function (err) {

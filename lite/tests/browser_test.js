@@ -6,7 +6,7 @@
 // connection and prints one JSON object: {ready_cold_s, ready_warm_s, cold_bytes, cells: {...}}.
 // Exits 2 with a message naming what is missing if chromium or playwright-core is.
 
-const { runInSite, recordConsole, recordOtherOrigins, snapshotState, waitWorkerMark } = require("./chromium");
+const { runInSite, recordConsole, recordOtherOrigins, snapshotState, waitWorkerMark, prestartWorkerState } = require("./chromium");
 
 const base = process.argv[2].replace(/\/?$/, "/");
 const NOTEBOOK = process.env.XACCEL_TEST_NOTEBOOK || "xaccel-browser-test.ipynb";
@@ -319,6 +319,7 @@ runInSite(result, async (context) => {
   result.cold_phases = {};
   result.ready_cold_s = await waitReady(page, t0, result.cold_phases);
   result.prestart_cold = await page.evaluate(() => window.__xaccelPrestart);
+  result.prestart_worker_cold = await prestartWorkerState(page);
   result.storage_order_cold = await page.evaluate(() => window.__xaccelStorageOrder);
   await stopCounting(result.prestart_cold.script ? [result.prestart_cold.script] : []);
   result.fresh_state_cold = await freshState(page);
@@ -347,6 +348,7 @@ runInSite(result, async (context) => {
   result.warm_first_result_s = (Date.now() - t0) / 1000;
   result.warm_first = again;
   result.prestart_warm = await page.evaluate(() => window.__xaccelPrestart);
+  result.prestart_worker_warm = await prestartWorkerState(page);
   // The warm load's kernel started from the cold one's snapshot: every cell again.
   result.snapshot_warm = await snapshotState(page);
   result.warm_cells = await runCells(page);

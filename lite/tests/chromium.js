@@ -106,5 +106,15 @@ async function waitWorkerMark(page, name, ms) {
     && globalThis.Module.__xwLoad[n] !== undefined) || null, name, () => true, ms));
 }
 
+// How the kernel of the page's early worker started (lite/page/worker/xaccel-prestart-worker.js),
+// once the page's kernel took it; polled up to 60 s.
+async function prestartWorkerState(page) {
+  const last = await pollWorkers(page, () => {
+    const state = globalThis.xaccelPrestart && globalThis.xaccelPrestart.state;
+    return state && state.start === "early" ? Object.assign({}, state) : null;
+  }, null, (s) => s.taken_ms !== null, 60000);
+  return last || { start: "no early worker found" };
+}
+
 module.exports = { chromium, CHROMIUM, launchSite, runInSite, recordOtherOrigins, recordConsole, snapshotState,
-  waitWorkerMark };
+  waitWorkerMark, prestartWorkerState };

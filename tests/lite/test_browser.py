@@ -64,11 +64,15 @@ def test_kernel_ready(session):
 
 def test_kernel_worker_started_while_the_app_boots(session):
     """lite/page/xaccel-prestart.js starts the kernel's worker as the page loads; the
-    notebook's kernel takes that worker (cold and warm load), after it was started."""
+    worker starts its kernel by itself (no message from the page), and the notebook's
+    kernel takes that worker (cold and warm load) after the kernel's start began."""
     for load in ("prestart_cold", "prestart_warm"):
         state = session[load]
         assert state["status"] == "adopted", (load, state)
         assert 0 <= state["started_s"] < state["adopted_s"], (load, state)
+        worker = session[load.replace("prestart", "prestart_worker")]
+        assert worker["start"] == "early", (load, worker)
+        assert worker["began_ms"] < worker["taken_ms"], (load, worker)
     print(f"\nearly worker: started {session['prestart_cold']['started_s']:.2f} s / "
           f"{session['prestart_warm']['started_s']:.2f} s after the page script (cold / warm)")
 
