@@ -338,7 +338,7 @@ runInSite(result, async (context) => {
   result.warm_phases = {};
   result.ready_warm_s = await waitReady(page, t0, result.warm_phases);
   result.storage_order_warm = await page.evaluate(() => window.__xaccelStorageOrder);
-  // the restored kernel warms up once the page's requests stop (before any cell)
+  // the restored kernel warms up before any cell (kernel/lite/main.cpp, warm_up_restored)
   result.warmed_up = await waitWorkerMark(page, "warm_up_end_s", 30000);
   result.settings_memo_warm = await page.evaluate(() => self.xaccelSettingsMemo.stats());
   result.theme_warm = await page.evaluate(() => document.body.dataset.jpThemeName);

@@ -128,10 +128,11 @@ def warm_cell(session, name):
 
 
 def test_restored_kernel_is_warmed_up_and_left_as_fresh(session):
-    """Once the page has connected and gone quiet, before any cell, a restored kernel
-    handles a silent execute_request, a history_request and a kernel_info_request
-    with its replies dropped (kernel/lite/main.cpp, warm_up_restored): the browser
-    compiles the code they run then, not during the first cell (about 0.05 s of it).
+    """Before any cell (right after its start, or once the page's first requests
+    pause), a restored kernel handles a silent execute_request, a history_request and
+    a kernel_info_request with its replies dropped (kernel/lite/main.cpp,
+    warm_up_restored): the browser compiles the code they run then, not during the
+    page's first requests and cell (0.1-0.2 s of them).
     What a user sees of the kernel is left as on a fresh start: `_`, In, Out, the
     execution count. A cold kernel has nothing to warm up."""
     assert session["warmed_up"], session["snapshot_warm"]
