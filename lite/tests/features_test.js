@@ -9,7 +9,7 @@
 // site's is recorded. Prints one JSON object. Exits 2 naming what is missing if
 // chromium or playwright-core is.
 
-const { runInSite, recordConsole, recordOtherOrigins, snapshotState } = require("./chromium");
+const { runInSite, recordConsole, recordOtherOrigins, snapshotState, prestartWorkerState } = require("./chromium");
 
 const base = process.argv[2].replace(/\/?$/, "/");
 // isolated | not-isolated | isolated-restored (the kernel starts from the start-up
@@ -148,6 +148,7 @@ runInSite(result, async (context) => {
   await page.goto(`${base}lab/index.html?path=${NOTEBOOK}`, { waitUntil: "domcontentloaded" });
   await waitReady(page);
   result.prestart = await page.evaluate(() => window.__xaccelPrestart);
+  result.prestart_worker = await prestartWorkerState(page);
   result.snapshot = await snapshotState(page);
   // the page script hands the signal buffer to the worker once it is ready
   await page.waitForTimeout(500);

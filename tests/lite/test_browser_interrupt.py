@@ -78,9 +78,12 @@ def test_page_is_isolated(isolated, not_isolated):
 def test_kernel_worker_started_early_in_both_modes(isolated, not_isolated):
     """The notebook's kernel runs in the worker lite/page/xaccel-prestart.js started as the
     page loaded: on the isolated page at once, without isolation once JupyterLite's
-    service worker was active (stdin and the drive go through it)."""
+    service worker was active (stdin and the drive go through it). The worker started
+    its kernel by itself, before the page took it."""
     for session in (isolated, not_isolated):
         assert session["prestart"]["status"] == "adopted", session["prestart"]
+        worker = session["prestart_worker"]
+        assert worker["start"] == "early" and worker["began_ms"] < worker["taken_ms"], worker
 
 
 def test_stdin_in_both_modes(isolated, not_isolated):
