@@ -24,9 +24,8 @@ if (!site || !python) {
   console.error("usage: node lite/settings_seed.js SITE PYTHON");
   process.exit(2);
 }
-const { launchSite } = require("./tests/chromium.js");
+const { launchSite, SETTINGS_SEED, withholdSettingsSeed } = require("./tests/chromium.js");
 
-const SEED = "xaccel-page/xaccel-settings-seed.js";
 const QUIET_MS = 2000;       // no new entry for this long: the boot has validated everything
 const BOOT_TIMEOUT_MS = 120000;
 
@@ -52,8 +51,7 @@ async function boot(base) {
   const { context, profile } = await launchSite();
   try {
     // The page must validate everything itself, whatever seed the site holds already.
-    await context.route(`${base}${SEED}`, (route) => route.fulfill({
-      status: 200, contentType: "application/javascript", body: "self.xaccelSettingsSeed = null;\n" }));
+    await withholdSettingsSeed(context, base);
     const page = await context.newPage();
     await page.goto(`${base}lab/index.html`, { waitUntil: "domcontentloaded" });
     await page.waitForFunction(() => window.jupyterapp && window.jupyterapp.shell && self.xaccelSettingsMemo,
@@ -104,7 +102,7 @@ async function boot(base) {
     // JSON.parse of one string literal: cheaper for the page than an object literal
     const text = "// written by lite/settings_seed.js (lite/build): see lite/page/xaccel-settings-memo.js\n" +
       `self.xaccelSettingsSeed = JSON.parse(${JSON.stringify(seed)});\n`;
-    fs.writeFileSync(path.join(site, SEED), text);
+    fs.writeFileSync(path.join(site, SETTINGS_SEED), text);
     console.log(`settings seed: ${Object.keys(entries).length} plugins (${dropped} left out: computed ` +
                 `differently by the two boots), ${text.length} bytes, for ${first.build}`);
   } finally {

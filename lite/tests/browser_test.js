@@ -6,7 +6,8 @@
 // connection and prints one JSON object: {ready_cold_s, ready_warm_s, cold_bytes, cells: {...}}.
 // Exits 2 with a message naming what is missing if chromium or playwright-core is.
 
-const { runInSite, recordConsole, recordOtherOrigins, snapshotState, waitWorkerMark, prestartWorkerState } = require("./chromium");
+const { runInSite, recordConsole, recordOtherOrigins, snapshotState, waitWorkerMark, prestartWorkerState,
+  withholdSettingsSeed } = require("./chromium");
 
 const base = process.argv[2].replace(/\/?$/, "/");
 const NOTEBOOK = process.env.XACCEL_TEST_NOTEBOOK || "xaccel-browser-test.ipynb";
@@ -297,10 +298,7 @@ async function withoutSettingsSeed(context) {
   await withoutApp(context, () => {
     for (const k of Object.keys(localStorage).filter((k) => k.startsWith("xaccel-settings-memo:"))) localStorage.removeItem(k);
   });
-  const seed = `${base}xaccel-page/xaccel-settings-seed.js`;
-  await context.route(seed, (route) => route.fulfill({
-    status: 200, contentType: "application/javascript", body: "self.xaccelSettingsSeed = null;\n" }));
-  return () => context.unroute(seed);
+  return withholdSettingsSeed(context, base);
 }
 
 const result = { console: [], other_origin_requests: [] };

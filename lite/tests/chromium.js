@@ -116,5 +116,16 @@ async function prestartWorkerState(page) {
   return last || { start: "no early worker found" };
 }
 
+// Until the returned function is called, the site's settings seed
+// (xaccel-page/xaccel-settings-seed.js, written by lite/settings_seed.js) reads as empty
+// in `context`: its pages validate every plugin's settings themselves.
+const SETTINGS_SEED = "xaccel-page/xaccel-settings-seed.js";
+async function withholdSettingsSeed(context, base) {
+  const seed = `${base}${SETTINGS_SEED}`;
+  await context.route(seed, (route) => route.fulfill({
+    status: 200, contentType: "application/javascript", body: "self.xaccelSettingsSeed = null;\n" }));
+  return () => context.unroute(seed);
+}
+
 module.exports = { chromium, CHROMIUM, launchSite, runInSite, recordOtherOrigins, recordConsole, snapshotState,
-  waitWorkerMark, prestartWorkerState };
+  waitWorkerMark, prestartWorkerState, SETTINGS_SEED, withholdSettingsSeed };
