@@ -15,6 +15,12 @@
   before and between its statements, event callbacks) raises there, and the
   cell's code stops at its start too: IPython swallows KeyboardInterrupt in
   places (event callbacks), and the interrupt must not be lost there.
+- While an awaiting cell drives the event loop, an interrupt that lands in a
+  task an earlier cell started, or in the loop's own machinery, does not raise
+  there (it would kill that task, or drop a callback the loop had taken off its
+  queue): the loop takes it after the callback and cancels the cell's work
+  instead (loop.py). A second interrupt before that raises wherever it lands,
+  so a task that never yields can still be stopped.
 
 Interrupts raise only inside cells (and comm handlers): elsewhere the kernel's
 own code runs, and an interrupt there would only break the kernel.
@@ -56,6 +62,11 @@ class _State:
         self.noticed_at = None
         # What `signal.getsignal(SIGINT)` tells user code.
         self.user_handler = signal.default_int_handler
+        # Set by the loop while a cell drives it: whether an interrupt that
+        # lands now is to be left for the loop to take (see defer_to()).
+        self.defers = None
+        # An interrupt the loop has yet to take.
+        self.deferred = False
 
 
 _state = _State()
@@ -75,6 +86,9 @@ def _on_sigint(signum, frame):
         handler = _state.user_handler
         if callable(handler) and handler is not signal.default_int_handler and not _stop_requested():
             return handler(signum, frame)
+        if _state.defers is not None and not _state.deferred and _state.defers():
+            _state.deferred = True
+            return None
         if not _state.in_code:
             _state.stop_code = True
         raise KeyboardInterrupt
@@ -112,6 +126,24 @@ def install():
         _state.installed = True
         signal.signal = _user_signal
         signal.getsignal = _user_getsignal
+
+
+def defer_to(defers):
+    """While a cell drives the loop: `defers()` says whether an interrupt that
+    lands now must not raise where it is (None: always raise). Returns the
+    previous setting; an interrupt deferred before is forgotten."""
+    previous = _state.defers
+    _state.defers = defers
+    _state.deferred = False
+    return previous
+
+
+def take_deferred():
+    """Whether an interrupt was deferred since the last call (and forget it)."""
+    if not _state.deferred:
+        return False
+    _state.deferred = False
+    return True
 
 
 def waiting():

@@ -11,6 +11,7 @@ import asyncio
 import math
 import selectors
 import threading
+import weakref
 from asyncio import events
 
 import _xaccel
@@ -47,6 +48,8 @@ class KernelEventLoop(asyncio.SelectorEventLoop):
         self._in_iteration = False
         # Called when an interrupt cancels what drive() runs.
         self.on_interrupt = None
+        # While drive() runs: the tasks that were alive when it began.
+        self._earlier_tasks = None
 
     def attach_to_thread(self):
         """Make this the running loop of the calling (main) thread."""
@@ -76,18 +79,41 @@ class KernelEventLoop(asyncio.SelectorEventLoop):
         is then raised here once it has finished cancelling.
         """
         future = asyncio.ensure_future(awaitable, loop=self)
+        outermost = self._earlier_tasks is None
+        if outermost:
+            # Tasks of earlier cells keep running through an interrupt: one
+            # that lands in them is taken here instead (interrupts.py).
+            self._earlier_tasks = weakref.WeakSet(asyncio.all_tasks(self))
+            self._earlier_tasks.discard(future)
+            previous = interrupts.defer_to(self._interrupt_lands_outside_the_cell)
         interrupted = False
-        while not future.done():
-            try:
-                self.step(accept_shell=_xaccel.cell_running())
-            except KeyboardInterrupt:
-                interrupted = True
-                if self.on_interrupt is not None:
-                    self.on_interrupt()
-                future.cancel()
+        try:
+            while not future.done():
+                try:
+                    self.step(accept_shell=_xaccel.cell_running())
+                    hit = interrupts.take_deferred()
+                except KeyboardInterrupt:
+                    hit = True
+                if hit:
+                    interrupted = True
+                    if self.on_interrupt is not None:
+                        self.on_interrupt()
+                    future.cancel()
+        finally:
+            if outermost:
+                self._earlier_tasks = None
+                interrupts.defer_to(previous)
         if interrupted and future.cancelled():
             raise KeyboardInterrupt
         return future.result()
+
+    def _interrupt_lands_outside_the_cell(self):
+        """Whether the code running now is not the driven cell's: the loop's
+        own code, a callback, or a task that was alive before the cell."""
+        if not self._in_iteration:
+            return False
+        task = asyncio.current_task(self)
+        return task is None or task in self._earlier_tasks
 
     # Code run by a cell may ask this loop to run: it is not inside one of
     # its own iterations then, so the kernel can drive it instead of failing.
