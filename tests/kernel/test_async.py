@@ -176,6 +176,47 @@ def test_second_interrupt_stops_an_earlier_task_that_never_yields():
         stop_kernel(km, kc)
 
 
+def test_interrupts_free_a_kernel_that_a_task_holds_between_cells():
+    # No cell runs: a task that never yields keeps the kernel from reading the
+    # next request. The first interrupt is remembered (it may be meant for that
+    # request); the second lands in the same task and stops it.
+    km, kc = start_kernel()
+    try:
+        result_of(kc, (
+            "import asyncio, time\n"
+            "ticks = 0\n"
+            "async def ticker():\n"
+            "    global ticks\n"
+            "    while True:\n"
+            "        ticks += 1\n"
+            "        await asyncio.sleep(0.01)\n"
+            "ticker_task = asyncio.create_task(ticker())\n"
+            "go = asyncio.Event()\n"
+            "async def hog():\n"
+            "    await go.wait()\n"
+            "    while True:\n"
+            "        time.sleep(0.01)\n"
+            "hog_task = asyncio.create_task(hog())\n"
+        ))
+        result_of(kc, "go.set()")
+        msg_id = kc.execute("'served'")
+        deadline = time.monotonic() + 60
+        reply = None
+        while reply is None and time.monotonic() < deadline:
+            km.interrupt_kernel()
+            try:
+                reply = reply_to(kc, msg_id, timeout=1)
+            except TimeoutError:
+                pass
+        assert reply is not None, "interrupts did not free the kernel from a task that never yields"
+        assert result_of(kc, "hog_task.done(), type(hog_task.exception()).__name__") == "(True, 'KeyboardInterrupt')"
+        assert result_of(kc, "ticker_task.done()") == "False"
+        before = int(result_of(kc, "ticks"))
+        assert eventually(lambda: int(result_of(kc, "ticks")) > before), result_of(kc, "ticks")
+    finally:
+        stop_kernel(km, kc)
+
+
 def test_background_task_error_is_shown_in_the_running_cell(shared_kernel):
     _, kc = shared_kernel
     reply, outputs = execute(kc, (

@@ -21,6 +21,9 @@
   queue): the loop takes it after the callback and cancels the cell's work
   instead (loop.py). A second interrupt before that raises wherever it lands,
   so a task that never yields can still be stopped.
+- Between cells, a task that never yields holds the kernel: no request is
+  read. A first interrupt is remembered as above; a second one that lands in
+  the same task, with no wait of the kernel in between, raises in that task.
 
 Interrupts raise only inside cells (and comm handlers): elsewhere the kernel's
 own code runs, and an interrupt there would only break the kernel.
@@ -67,6 +70,11 @@ class _State:
         self.defers = None
         # An interrupt the loop has yet to take.
         self.deferred = False
+        # Set by the loop: the task its iteration runs now (None: none).
+        self.loop_task = None
+        # The task that ran when the remembered interrupt came, until the
+        # kernel next waits.
+        self.pending_task = None
 
 
 _state = _State()
@@ -92,8 +100,15 @@ def _on_sigint(signum, frame):
         if not _state.in_code:
             _state.stop_code = True
         raise KeyboardInterrupt
+    task = _state.loop_task() if _state.loop_task is not None else None
+    if task is not None and task is _state.pending_task:
+        # The kernel has not waited since the last interrupt, which landed in
+        # this task too: it holds the kernel.
+        _state.pending_task = None
+        raise KeyboardInterrupt
     _state.pending_at = time.time()
     _state.noticed_at = None
+    _state.pending_task = task
     return None
 
 
@@ -146,8 +161,14 @@ def take_deferred():
     return True
 
 
+def watch_loop(loop_task):
+    """`loop_task()` returns the task the kernel's loop runs now, or None."""
+    _state.loop_task = loop_task
+
+
 def waiting():
     """Called as the kernel starts a wait for messages."""
+    _state.pending_task = None
     if _state.pending_at is not None and _state.noticed_at is None:
         _state.noticed_at = time.monotonic()
 
@@ -167,7 +188,7 @@ def _claim(get_header):
     at once (a remembered interrupt arrived after the request was sent).
     Forgets the interrupt either way."""
     at, noticed = _state.pending_at, _state.noticed_at
-    _state.pending_at = _state.noticed_at = None
+    _state.pending_at = _state.noticed_at = _state.pending_task = None
     if at is None:
         return False
     if noticed is not None and time.monotonic() - noticed > KEEP_SECONDS:

@@ -56,6 +56,7 @@ class KernelEventLoop(asyncio.SelectorEventLoop):
         self._thread_id = threading.get_ident()
         events._set_running_loop(self)
         asyncio.set_event_loop(self)
+        interrupts.watch_loop(self._running_task)
 
     def step(self, accept_shell):
         """One iteration of the loop, then the kernel messages it woke for."""
@@ -106,6 +107,10 @@ class KernelEventLoop(asyncio.SelectorEventLoop):
         if interrupted and future.cancelled():
             raise KeyboardInterrupt
         return future.result()
+
+    def _running_task(self):
+        """The task this loop's iteration runs now, or None."""
+        return asyncio.current_task(self) if self._in_iteration else None
 
     def _interrupt_lands_outside_the_cell(self):
         """Whether the code running now is not the driven cell's: the loop's
