@@ -19,8 +19,9 @@
   task an earlier cell started, or in the loop's own machinery, does not raise
   there (it would kill that task, or drop a callback the loop had taken off its
   queue): the loop takes it after the callback and cancels the cell's work
-  instead (loop.py). A second interrupt before that raises wherever it lands,
-  so a task that never yields can still be stopped.
+  instead (loop.py). A second interrupt that lands in the same task (or the
+  same non-task code) before the loop took the first raises there: a task
+  that never yields can still be stopped.
 - Between cells, a task that never yields holds the kernel: no request is
   read. A first interrupt is remembered as above; a second one that lands in
   the same task, with no wait of the kernel in between, raises in that task.
@@ -65,11 +66,11 @@ class _State:
         self.noticed_at = None
         # What `signal.getsignal(SIGINT)` tells user code.
         self.user_handler = signal.default_int_handler
-        # Set by the loop while a cell drives it: whether an interrupt that
+        # Set by the loop while a cell drives it: where an interrupt that
         # lands now is to be left for the loop to take (see defer_to()).
         self.defers = None
-        # An interrupt the loop has yet to take.
-        self.deferred = False
+        # Where the interrupt the loop has yet to take landed (None: none).
+        self.deferred_in = None
         # Set by the loop: the task its iteration runs now (None: none).
         self.loop_task = None
         # The task that ran when the remembered interrupt came, until the
@@ -94,9 +95,15 @@ def _on_sigint(signum, frame):
         handler = _state.user_handler
         if callable(handler) and handler is not signal.default_int_handler and not _stop_requested():
             return handler(signum, frame)
-        if _state.defers is not None and not _state.deferred and _state.defers():
-            _state.deferred = True
-            return None
+        place = _state.defers() if _state.defers is not None else None
+        if place is not None:
+            if _state.deferred_in is None:
+                _state.deferred_in = place
+                return None
+            if place is not _state.deferred_in:
+                return None  # one waits for the loop already
+            # Still the same code since the last interrupt: it holds the thread.
+            _state.deferred_in = None
         if not _state.in_code:
             _state.stop_code = True
         raise KeyboardInterrupt
@@ -144,20 +151,21 @@ def install():
 
 
 def defer_to(defers):
-    """While a cell drives the loop: `defers()` says whether an interrupt that
-    lands now must not raise where it is (None: always raise). Returns the
-    previous setting; an interrupt deferred before is forgotten."""
+    """While a cell drives the loop: `defers()` returns None where an interrupt
+    that lands now raises, else what runs there (a task, or the loop for its
+    own code), and the interrupt is left for the loop (take_deferred()).
+    Returns the previous setting; an interrupt deferred before is forgotten."""
     previous = _state.defers
     _state.defers = defers
-    _state.deferred = False
+    _state.deferred_in = None
     return previous
 
 
 def take_deferred():
     """Whether an interrupt was deferred since the last call (and forget it)."""
-    if not _state.deferred:
+    if _state.deferred_in is None:
         return False
-    _state.deferred = False
+    _state.deferred_in = None
     return True
 
 

@@ -86,7 +86,7 @@ class KernelEventLoop(asyncio.SelectorEventLoop):
             # that lands in them is taken here instead (interrupts.py).
             self._earlier_tasks = weakref.WeakSet(asyncio.all_tasks(self))
             self._earlier_tasks.discard(future)
-            previous = interrupts.defer_to(self._interrupt_lands_outside_the_cell)
+            previous = interrupts.defer_to(self._code_outside_the_cell)
         interrupted = False
         try:
             while not future.done():
@@ -112,13 +112,16 @@ class KernelEventLoop(asyncio.SelectorEventLoop):
         """The task this loop's iteration runs now, or None."""
         return asyncio.current_task(self) if self._in_iteration else None
 
-    def _interrupt_lands_outside_the_cell(self):
-        """Whether the code running now is not the driven cell's: the loop's
-        own code, a callback, or a task that was alive before the cell."""
+    def _code_outside_the_cell(self):
+        """What runs now if it is not the driven cell's work: a task that was
+        alive before the cell, or the loop (its own code or a callback); else
+        None."""
         if not self._in_iteration:
-            return False
+            return None
         task = asyncio.current_task(self)
-        return task is None or task in self._earlier_tasks
+        if task is None:
+            return self
+        return task if task in self._earlier_tasks else None
 
     # Code run by a cell may ask this loop to run: it is not inside one of
     # its own iterations then, so the kernel can drive it instead of failing.
