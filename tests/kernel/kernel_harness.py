@@ -211,6 +211,18 @@ def of_type(outputs, msg_type):
     return [m for m in outputs if m["msg_type"] == msg_type]
 
 
+def wait_for_print(kc, text, timeout=30):
+    """Until any request's output (a background task's too) has `text` on a stream."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            msg = kc.get_iopub_msg(timeout=max(deadline - time.monotonic(), 0.01))
+        except queue.Empty:
+            raise TimeoutError(f"no output with {text!r} within {timeout} s") from None
+        if msg["msg_type"] == "stream" and text in msg["content"]["text"]:
+            return
+
+
 def wait_until_running(kc, msg_id, timeout=30, printed=None):
     """Until the cell of `msg_id` starts (its execute_input), or with `printed`
     until the cell wrote that text to a stream: a fresh kernel loads IPython

@@ -14,6 +14,7 @@ from kernel_harness import (
     reply_to,
     start_kernel,
     stop_kernel,
+    wait_for_print,
     wait_until_running,
 )
 
@@ -124,17 +125,24 @@ def test_interrupt_that_lands_in_an_earlier_task_stops_the_cell_not_the_task(mod
         result_of(kc, (
             "import asyncio, time\n"
             "beats = 0\n"
+            "cell_awaits = False\n"
             "async def busy():\n"
             "    global beats\n"
+            "    told = False\n"
             "    while True:\n"
             "        time.sleep(0.02)\n"
             "        beats += 1\n"
+            "        if cell_awaits and not told:\n"
+            "            told = True\n"
+            "            print('busy beside the awaiting cell', flush=True)\n"
             "        await asyncio.sleep(0)\n"
             "busy_task = asyncio.create_task(busy())\n"
         ))
-        reply, elapsed = interrupt_after(km, kc, "cancelled = False\ntry:\n    await asyncio.sleep(100)\n"
-                                                 "except asyncio.CancelledError:\n    cancelled = True\n    raise\n")
-        assert elapsed < INTERRUPTED_WITHIN_S
+        msg_id = kc.execute("cell_awaits = True\ncancelled = False\ntry:\n    await asyncio.sleep(100)\n"
+                            "except asyncio.CancelledError:\n    cancelled = True\n    raise\n")
+        wait_for_print(kc, "busy beside the awaiting cell")
+        km.interrupt_kernel()
+        reply = reply_to(kc, msg_id, timeout=10)["content"]
         assert reply["ename"] == "KeyboardInterrupt"
         assert result_of(kc, "cancelled") == "True"
         assert result_of(kc, "busy_task.done()") == "False"

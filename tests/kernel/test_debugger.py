@@ -8,7 +8,7 @@ import time
 import pytest
 
 from dap_client import DapClient
-from kernel_harness import execute, start_kernel, stop_kernel
+from kernel_harness import execute, of_type, start_kernel, stop_kernel, wait_for_print
 
 
 @pytest.fixture
@@ -304,6 +304,42 @@ def test_restart_while_stopped_and_debugging_again(debug_kernel):
     assert frame["line"] == 2
     dap.continue_(body["threadId"])
     assert dap.shell_reply(msg_id)["status"] == "ok"
+
+
+def test_interrupt_with_the_debugger_attached_spares_earlier_tasks():
+    # The debugger's part of an interrupt (resuming a stopped thread) must not
+    # make it raise in whatever runs: here a task of an earlier cell that holds
+    # the main thread nearly all the time.
+    km, kc = start_kernel()
+    dap = DapClient(kc)
+    try:
+        dap.start()
+        code = (
+            "import asyncio, time\n"
+            "beats = 0\n"
+            "cell_awaits = False\n"
+            "async def busy():\n"
+            "    global beats\n"
+            "    told = False\n"
+            "    while True:\n"
+            "        time.sleep(0.02)\n"
+            "        beats += 1\n"
+            "        if cell_awaits and not told:\n"
+            "            told = True\n"
+            "            print('busy beside the awaiting cell', flush=True)\n"
+            "        await asyncio.sleep(0)\n"
+            "busy_task = asyncio.create_task(busy())\n"
+        )
+        assert execute(kc, code)[0]["status"] == "ok"
+        msg_id = kc.execute("cell_awaits = True\nawait asyncio.sleep(100)")
+        wait_for_print(kc, "busy beside the awaiting cell")
+        km.interrupt_kernel()
+        reply = dap.shell_reply(msg_id, timeout=30)
+        assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
+        reply, outputs = execute(kc, "busy_task.done()")
+        assert of_type(outputs, "execute_result")[0]["content"]["data"]["text/plain"] == "False"
+    finally:
+        stop_kernel(km, kc)
 
 
 @pytest.mark.parametrize("mode", ["signal", "message"])

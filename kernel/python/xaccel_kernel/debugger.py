@@ -20,13 +20,12 @@ debug_request.
 import json
 import os
 import re
-import signal
 import socket
 import sys
 import threading
 import time
 
-from . import cells
+from . import cells, interrupts
 
 _HOST = "127.0.0.1"
 _START_TIMEOUT = 60.0  # debugpy.listen() spawns the adapter: slow on a busy machine
@@ -456,6 +455,8 @@ def _global_variables(reference):
 
 
 _control_side = None
+# Whether _resume_main_thread runs on interrupts (once debugpy was started).
+_resume_hooked = False
 
 
 def control_side():
@@ -518,7 +519,10 @@ def _listen_on_main():
 
     get_global_debugger().has_user_threads_alive = lambda: True
     _hide_kernel_threads()
-    signal.signal(signal.SIGINT, _make_sigint_handler(signal.getsignal(signal.SIGINT)))
+    global _resume_hooked
+    if not _resume_hooked:
+        _resume_hooked = True
+        interrupts.first_on_interrupt(_resume_main_thread)
     _shell().events.register("post_run_cell", _retrace_main_thread)
     return host, port
 
@@ -530,26 +534,22 @@ def _hide_kernel_threads():
         history.is_pydev_daemon_thread = True
 
 
-def _make_sigint_handler(previous):
-    """Main thread: an interrupt while stopped at a breakpoint first resumes
-    the thread (so debugpy and the front end see it running again), then
-    raises KeyboardInterrupt in the code as usual."""
+def _resume_main_thread():
+    """Main thread, first on an interrupt: a thread stopped at a breakpoint is
+    resumed (so debugpy and the front end see it running again); the kernel
+    then raises KeyboardInterrupt where it does without a debugger
+    (interrupts.py). A hook rather than a SIGINT handler: the kernel's
+    handler stays the one that decides, and user code cannot replace it."""
+    info = getattr(threading.main_thread(), "additional_info", None)
+    if info is None:
+        return
+    from _pydevd_bundle.pydevd_constants import STATE_RUN, STATE_SUSPEND
 
-    def on_sigint(signum, frame):
-        info = getattr(threading.main_thread(), "additional_info", None)
-        if info is not None:
-            from _pydevd_bundle.pydevd_constants import STATE_RUN, STATE_SUSPEND
-
-            if info.pydev_state == STATE_SUSPEND:
-                info.pydev_original_step_cmd = -1
-                info.pydev_step_cmd = -1
-                info.pydev_step_stop = None
-                info.pydev_state = STATE_RUN
-        if callable(previous):
-            return previous(signum, frame)
-        raise KeyboardInterrupt
-
-    return on_sigint
+    if info.pydev_state == STATE_SUSPEND:
+        info.pydev_original_step_cmd = -1
+        info.pydev_step_cmd = -1
+        info.pydev_step_stop = None
+        info.pydev_state = STATE_RUN
 
 
 def _retrace_main_thread(result=None):

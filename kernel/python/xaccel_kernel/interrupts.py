@@ -76,6 +76,8 @@ class _State:
         # The task that ran when the remembered interrupt came, until the
         # kernel next waits.
         self.pending_task = None
+        # Called first on every interrupt (see first_on_interrupt()).
+        self.first = []
 
 
 _state = _State()
@@ -91,6 +93,8 @@ def _stop_requested():
 
 
 def _on_sigint(signum, frame):
+    for call in _state.first:
+        call()
     if _state.in_user_code:
         handler = _state.user_handler
         if callable(handler) and handler is not signal.default_int_handler and not _stop_requested():
@@ -167,6 +171,12 @@ def take_deferred():
         return False
     _state.deferred_in = None
     return True
+
+
+def first_on_interrupt(call):
+    """`call()` runs first on every interrupt, before the kernel decides where
+    it raises (the debugger resumes a thread stopped at a breakpoint)."""
+    _state.first.append(call)
 
 
 def watch_loop(loop_task):
