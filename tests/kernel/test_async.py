@@ -116,8 +116,13 @@ def test_interrupt_cancels_the_awaited_work_and_keeps_earlier_tasks(mode):
         stop_kernel(km, kc)
 
 
-@pytest.mark.parametrize("mode", ["signal", "message"])
-def test_interrupt_that_lands_in_an_earlier_task_stops_the_cell_not_the_task(mode):
+@pytest.mark.parametrize("mode, block", [
+    ("signal", "time.sleep(0.02)"),
+    ("message", "time.sleep(0.02)"),
+    # in a task the earlier task starts while the cell awaits
+    ("signal", "await asyncio.gather(asyncio.sleep(0), blocking())"),
+])
+def test_interrupt_that_lands_in_an_earlier_task_stops_the_cell_not_the_task(mode, block):
     # The earlier task holds the main thread nearly all the time (a blocking
     # call between its awaits), so the interrupt lands in it, not in the cell.
     km, kc = start_kernel(interrupt_mode=mode)
@@ -126,11 +131,13 @@ def test_interrupt_that_lands_in_an_earlier_task_stops_the_cell_not_the_task(mod
             "import asyncio, time\n"
             "beats = 0\n"
             "cell_awaits = False\n"
+            "async def blocking():\n"
+            "    time.sleep(0.02)\n"
             "async def busy():\n"
             "    global beats\n"
             "    told = False\n"
             "    while True:\n"
-            "        time.sleep(0.02)\n"
+            f"        {block}\n"
             "        beats += 1\n"
             "        if cell_awaits and not told:\n"
             "            told = True\n"

@@ -108,6 +108,14 @@ class KernelEventLoop(asyncio.SelectorEventLoop):
             raise KeyboardInterrupt
         return future.result()
 
+    def create_task(self, coro, *, name=None, context=None):
+        task = super().create_task(coro, name=name, context=context)
+        earlier = self._earlier_tasks
+        if earlier is not None and asyncio.current_task(self) in earlier:
+            # Work an earlier cell's task starts (gather, a TaskGroup) is its own.
+            earlier.add(task)
+        return task
+
     def _running_task(self):
         """The task this loop's iteration runs now, or None."""
         return asyncio.current_task(self) if self._in_iteration else None
