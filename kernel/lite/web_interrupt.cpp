@@ -8,6 +8,8 @@
 //   sleep(seconds)    time.sleep that an interrupt ends; False when the page gave no
 //                     SharedArrayBuffer (the caller then sleeps as CPython does)
 //   isolated()        whether the page gave the shared signal word
+//   take_forced()     whether the signal CPython took last was a forced one (a second
+//                     interrupt while the worker was held outside a cell), and forgets it
 #include <emscripten.h>
 
 #include <pybind11/embed.h>
@@ -22,18 +24,27 @@ EM_JS(void, xw_interrupt_arm, (int armed), { Module.__xwInterrupt.armed = !!arme
 
 EM_JS(int, xw_interrupt_isolated, (), { return Module.__xwInterrupt.signals ? 1 : 0; });
 
+EM_JS(int, xw_interrupt_take_forced, (), {
+    var st = Module.__xwInterrupt;
+    var forced = st.forced;
+    st.forced = false;
+    return forced ? 1 : 0;
+});
+
 // Waits up to `ms`; returns -1 without a shared signal word, 1 when an interrupt
-// is waiting for the armed code, 0 when the time is over.
+// is waiting for the code that sleeps (armed, or a forced one), 0 when the time is over.
 EM_JS(int, xw_interrupt_sleep, (double ms), {
     var st = Module.__xwInterrupt;
     var s = st.signals;
     if (!s) return -1;
     var end = performance.now() + ms;
     for (;;) {
-        if (st.armed && Atomics.load(s, 0) !== 0) return 1;
+        var word = Atomics.load(s, 0);
+        if (word !== 0 && (st.armed || word === 3)) return 1;
         var left = end - performance.now();
         if (left <= 0) return 0;
-        // word 1 never changes: unarmed code sleeps through an interrupt
+        // word 1 changes only with a forced interrupt: unarmed code sleeps through
+        // a plain one
         Atomics.wait(s, st.armed ? 0 : 1, 0, left);
     }
 });
@@ -76,6 +87,7 @@ PYBIND11_EMBEDDED_MODULE(_xaccel_interrupt, m)
     m.def(
         "arm", [](bool armed) { xw_interrupt_arm(armed ? 1 : 0); }, py::arg("armed"));
     m.def("isolated", []() { return xw_interrupt_isolated() != 0; });
+    m.def("take_forced", []() { return xw_interrupt_take_forced() != 0; });
     m.def(
         "sleep",
         [](double seconds)

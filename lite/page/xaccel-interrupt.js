@@ -11,6 +11,9 @@
 //    free, it cancels what an awaiting cell awaits (kernel/lite/interrupt_pre.js).
 // If the worker has not answered within a second it is running synchronous code; on
 // a page without isolation that code cannot be stopped, and a notification says why.
+// On an isolated page, an interrupt while an earlier one is still unanswered is
+// "forced": it also stops a background task that never awaits and holds the worker
+// (kernel/lite/interrupt_pre.js).
 (function () {
   "use strict";
   var ISOLATED = self.crossOriginIsolated === true && typeof SharedArrayBuffer === "function";
@@ -52,7 +55,15 @@
     var state = kernel.__xaccel;
     if (state.buffer) {
       var word = new Int32Array(state.buffer);
-      Atomics.store(word, 0, 2);  // SIGINT
+      if (state.waiting !== 0) {
+        // the last interrupt is unanswered: force this one (word 1 first, which
+        // wakes an unarmed sleep; the worker clears it as it takes word 0)
+        Atomics.store(word, 1, 1);
+        Atomics.store(word, 0, 3);
+        Atomics.notify(word, 1);
+      } else {
+        Atomics.store(word, 0, 2);  // SIGINT
+      }
       Atomics.notify(word, 0);     // ends an interruptible time.sleep at once
     }
     var n = ++seq;
@@ -67,7 +78,8 @@
                "and 'Cross-Origin-Embedder-Policy: require-corp' (lite/serve does), or restart the kernel.");
       } else {
         notify("The kernel is still busy: the running code does not check for interrupts " +
-               "(a long call in compiled code, or code outside the cell). Wait, or restart the kernel.");
+               "(a long call in compiled code, or a background task that never awaits). Interrupt " +
+               "again to stop such a task; otherwise wait, or restart the kernel.");
       }
     }, BUSY_NOTE_MS);
   }

@@ -44,6 +44,10 @@ const SYNC = {
   busy_loop: ["while True:\n    pass", 1.0],
   time_sleep: ["time.sleep(100)\nprint('not interrupted')", 1.0],
 };
+// A background task that never awaits holds the worker between cells: the first
+// interrupt goes unread, the second (forced) stops the task (isolated page only).
+const HOG = "go = asyncio.Event()\nasync def hog():\n    await go.wait()\n    while True:\n"
+  + "        time.sleep(0.01)\nhog_task = asyncio.create_task(hog())";
 // Without isolation, synchronous code runs to its end and the page says why.
 const NOT_ISOLATED = {
   short_sync_sleep: ["time.sleep(3)\nprint('slept to the end')", 0.5],
@@ -126,6 +130,27 @@ async function run(page, cases) {
     out.after = await execute("(len(ticks), bg.done(), 6 * 7)", null);
     await new Promise((r) => setTimeout(r, 500));
     out.after_later = await execute("(len(ticks), bg.done())", null);
+    if (cases.hog) {
+      // the page script's state of this kernel (lite/page/xaccel-interrupt.js)
+      const state = window.jupyterapp.serviceManager.kernels._kernelAPIClient._kernels.get(kernel.id).__xaccel;
+      out.hog_setup = await execute(cases.hog, null);
+      out.hog_go = await execute("go.set()", null);
+      await new Promise((r) => setTimeout(r, 1000));  // the task holds the worker now
+      let presses = 0;
+      let freed = false;
+      while (!freed && presses < 6) {
+        await kernel.interrupt();
+        presses += 1;
+        // the worker answers an interrupt message once it is free again
+        const until = performance.now() + 3000;
+        while (state.waiting !== 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 50));
+        freed = state.waiting === 0;
+      }
+      out.hog = { presses, freed };
+      out.hog_after = await execute("(hog_task.done(), type(hog_task.exception()).__name__, bg.done(), 6 * 7)", null);
+      await new Promise((r) => setTimeout(r, 500));
+      out.hog_after_later = await execute("(len(ticks), bg.done())", null);
+    }
     out.notes = (window.__xaccelInterruptNotes || []).slice();
     out.isolated = self.crossOriginIsolated === true;
     return out;
@@ -155,5 +180,6 @@ runInSite(result, async (context) => {
   const interrupted = ISOLATED ? { ...AWAITED, ...SYNC } : { ...AWAITED, ...NOT_ISOLATED };
   if (!ISOLATED) delete interrupted.busy_in_awaited_cell;
   const pip = ISOLATED ? PIP : {};
-  Object.assign(result, await run(page, { pip, setup: SETUP, interrupted }));
+  const hog = MODE === "isolated" ? HOG : null;
+  Object.assign(result, await run(page, { pip, setup: SETUP, interrupted, hog }));
 });

@@ -118,6 +118,21 @@ def test_kernel_usable_and_background_task_alive(isolated, not_isolated):
     assert not [n for n in isolated["notes"] if "not cross-origin isolated" in n], isolated["notes"]
 
 
+def test_second_interrupt_stops_a_task_that_holds_the_worker(isolated):
+    """A background task that never awaits holds the worker between cells: the first
+    interrupt is left for a cell, as natively; the second, sent while the first is
+    still unanswered, stops that task (and only it: the ticker of the earlier cell
+    runs on)."""
+    assert isolated["hog_setup"]["reply"]["status"] == "ok", isolated["hog_setup"]
+    assert isolated["hog_go"]["reply"]["status"] == "ok", isolated["hog_go"]
+    hog = isolated["hog"]
+    assert hog["freed"] and hog["presses"] >= 2, hog
+    done, error, bg_done, answer = eval(isolated["hog_after"]["outputs"][-1]["content"]["data"]["text/plain"])
+    assert (done, error, bg_done, answer) == (True, "KeyboardInterrupt", False, 42), isolated["hog_after"]
+    ticks, bg_done = eval(isolated["hog_after_later"]["outputs"][-1]["content"]["data"]["text/plain"])
+    assert bg_done is False, isolated["hog_after_later"]
+
+
 def test_synchronous_code_without_isolation_says_why(not_isolated):
     case = not_isolated["cases"]["short_sync_sleep"]
     assert case["reply"]["status"] == "ok", case  # it ran to its end

@@ -83,7 +83,7 @@ class Engine:
         if IN_BROWSER:
             from . import webinterrupt, webpip
 
-            webinterrupt.install(self.loop.on_interrupt)
+            webinterrupt.install(self.loop)
             webpip.register(self.shell)
         self.tasks = TaskErrorReporter(self.shell)
         self.loop.set_task_factory(self.tasks.task_factory)

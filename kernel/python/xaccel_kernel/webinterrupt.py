@@ -10,26 +10,40 @@ ways (kernel/lite/interrupt_pre.js, kernel/lite/web_interrupt.cpp):
   reads (Python/emscripten_signal.c) while a cell's own code runs ("armed"):
   synchronous code (`while True: pass`, `time.sleep(100)`) stops with
   KeyboardInterrupt as it would natively. Without isolation there is no shared
-  memory, and synchronous code runs on until it returns (the page says why).
+  memory, and synchronous code runs on until it returns (the page says why);
+- also on an isolated page, a second interrupt while the first is still unread
+  (a background task that never awaits holds the worker, between cells or beside an
+  awaiting cell) is "forced": CPython takes the word unarmed, and KeyboardInterrupt
+  stops that task, as natively (interrupts.py); the kernel's own code is never
+  stopped this way.
 """
 
+import asyncio
 import signal
 import time
 
 import _xaccel_interrupt
 
 _real_sleep = time.sleep
-_state = {"task": None, "on_interrupt": None, "armed": False}
+_state = {"task": None, "on_interrupt": None, "armed": False, "loop": None}
 
 
-def install(on_interrupt):
-    """`on_interrupt()` is called before the running cell's work is cancelled."""
-    _state["on_interrupt"] = on_interrupt
+def install(loop):
+    """`loop.on_interrupt()` is called before the running cell's work is cancelled."""
+    _state["on_interrupt"] = loop.on_interrupt
+    _state["loop"] = loop
     # The signal word raises through Python's SIGINT handler (none is installed in
     # the browser by default, and a default handler would drop the signal).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _on_sigint)
     _xaccel_interrupt.set_handler(_interrupt)
     time.sleep = sleep
+
+
+def _on_sigint(signum, frame):
+    forced = _xaccel_interrupt.take_forced()
+    if forced and not _state["armed"] and asyncio.current_task(_state["loop"]) is None:
+        return  # the kernel's own code holds the worker: not stopped from here
+    raise KeyboardInterrupt
 
 
 def arm(flag):

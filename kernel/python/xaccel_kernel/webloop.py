@@ -107,6 +107,10 @@ class WebLoop(base_events.BaseEventLoop):
         self._in_iteration = True
         try:
             self._run_once()
+        except KeyboardInterrupt:
+            # A forced interrupt stopped a task (webinterrupt.py): the task
+            # holds it, and its report says which one.
+            pass
         except BaseException as exc:  # noqa: BLE001 - the loop must survive
             self.call_exception_handler({"message": "Error in the browser event loop", "exception": exc})
         finally:
