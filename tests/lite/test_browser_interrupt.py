@@ -120,9 +120,9 @@ def test_kernel_usable_and_background_task_alive(isolated, not_isolated):
 
 def test_second_interrupt_stops_a_task_that_holds_the_worker(isolated):
     """A background task that never awaits holds the worker between cells: the first
-    interrupt is left for a cell, as natively; the second, sent while the first is
-    still unanswered, stops that task (and only it: the ticker of the earlier cell
-    runs on)."""
+    interrupt's message waits for a free worker, and the signal word is not read
+    outside a cell's code; the second, sent while the first is still unanswered, is
+    forced and stops that task (and only it: the ticker of an earlier cell runs on)."""
     assert isolated["hog_setup"]["reply"]["status"] == "ok", isolated["hog_setup"]
     assert isolated["hog_go"]["reply"]["status"] == "ok", isolated["hog_go"]
     hog = isolated["hog"]
