@@ -40,7 +40,7 @@ EM_JS(int, xw_interrupt_sleep, (double ms), {
     var end = performance.now() + ms;
     for (;;) {
         var word = Atomics.load(s, 0);
-        if (word !== 0 && (st.armed || word === 3)) return 1;
+        if (word !== 0 && (st.armed || word === 3 /* FORCED, interrupt_pre.js */)) return 1;
         var left = end - performance.now();
         if (left <= 0) return 0;
         // word 1 changes only with a forced interrupt: unarmed code sleeps through

@@ -211,6 +211,44 @@ def of_type(outputs, msg_type):
     return [m for m in outputs if m["msg_type"] == msg_type]
 
 
+def busy_task_code(block="time.sleep(0.02)"):
+    """A cell that starts `busy_task`: between its awaits it runs `block` (by
+    default a blocking call, so that the task holds the main thread nearly all
+    the time) and counts `beats`; once a later cell sets `cell_awaits`, it prints
+    'busy beside the awaiting cell' (that cell awaits then)."""
+    return (
+        "import asyncio, time\n"
+        "beats = 0\n"
+        "cell_awaits = False\n"
+        "async def blocking():\n"
+        "    time.sleep(0.02)\n"
+        "async def busy():\n"
+        "    global beats\n"
+        "    told = False\n"
+        "    while True:\n"
+        f"        {block}\n"
+        "        beats += 1\n"
+        "        if cell_awaits and not told:\n"
+        "            told = True\n"
+        "            print('busy beside the awaiting cell', flush=True)\n"
+        "        await asyncio.sleep(0)\n"
+        "busy_task = asyncio.create_task(busy())\n"
+    )
+
+
+def interrupt_until_reply(km, kc, msg_id, timeout=60):
+    """Interrupts about every second until the reply to `msg_id` comes (None if
+    none within `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        km.interrupt_kernel()
+        try:
+            return reply_to(kc, msg_id, timeout=1)
+        except TimeoutError:
+            pass
+    return None
+
+
 def wait_for_print(kc, text, timeout=30):
     """Until any request's output (a background task's too) has `text` on a stream."""
     deadline = time.monotonic() + timeout

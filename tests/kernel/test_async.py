@@ -7,15 +7,29 @@ import pytest
 
 from kernel_harness import (
     INTERRUPTED_WITHIN_S,
+    busy_task_code,
     eventually,
     execute,
     interrupt_after,
+    interrupt_until_reply,
     of_type,
     reply_to,
     start_kernel,
     stop_kernel,
     wait_for_print,
     wait_until_running,
+)
+
+
+# A task that, once `go` is set, never awaits again.
+HOG = (
+    "import asyncio, time\n"
+    "go = asyncio.Event()\n"
+    "async def hog():\n"
+    "    await go.wait()\n"
+    "    while True:\n"
+    "        time.sleep(0.01)\n"
+    "hog_task = asyncio.create_task(hog())\n"
 )
 
 
@@ -127,24 +141,7 @@ def test_interrupt_that_lands_in_an_earlier_task_stops_the_cell_not_the_task(mod
     # call between its awaits), so the interrupt lands in it, not in the cell.
     km, kc = start_kernel(interrupt_mode=mode)
     try:
-        result_of(kc, (
-            "import asyncio, time\n"
-            "beats = 0\n"
-            "cell_awaits = False\n"
-            "async def blocking():\n"
-            "    time.sleep(0.02)\n"
-            "async def busy():\n"
-            "    global beats\n"
-            "    told = False\n"
-            "    while True:\n"
-            f"        {block}\n"
-            "        beats += 1\n"
-            "        if cell_awaits and not told:\n"
-            "            told = True\n"
-            "            print('busy beside the awaiting cell', flush=True)\n"
-            "        await asyncio.sleep(0)\n"
-            "busy_task = asyncio.create_task(busy())\n"
-        ))
+        result_of(kc, busy_task_code(block))
         msg_id = kc.execute("cell_awaits = True\ncancelled = False\ntry:\n    await asyncio.sleep(100)\n"
                             "except asyncio.CancelledError:\n    cancelled = True\n    raise\n")
         wait_for_print(kc, "busy beside the awaiting cell")
@@ -164,25 +161,10 @@ def test_second_interrupt_stops_an_earlier_task_that_never_yields():
     # task that never awaits again never gives: the next one raises in it.
     km, kc = start_kernel()
     try:
-        result_of(kc, (
-            "import asyncio, time\n"
-            "go = asyncio.Event()\n"
-            "async def hog():\n"
-            "    await go.wait()\n"
-            "    while True:\n"
-            "        time.sleep(0.01)\n"
-            "hog_task = asyncio.create_task(hog())\n"
-        ))
+        result_of(kc, HOG)
         msg_id = kc.execute("go.set()\nprint('hogging', flush=True)\nawait asyncio.sleep(100)\n")
         wait_until_running(kc, msg_id, printed="hogging")
-        deadline = time.monotonic() + 60
-        reply = None
-        while reply is None and time.monotonic() < deadline:
-            km.interrupt_kernel()
-            try:
-                reply = reply_to(kc, msg_id, timeout=1)
-            except TimeoutError:
-                pass
+        reply = interrupt_until_reply(km, kc, msg_id)
         assert reply is not None, "two interrupts did not stop a task that never yields"
         assert reply["content"]["ename"] == "KeyboardInterrupt"
         assert result_of(kc, "hog_task.done(), type(hog_task.exception()).__name__") == "(True, 'KeyboardInterrupt')"
@@ -206,23 +188,11 @@ def test_interrupts_free_a_kernel_that_a_task_holds_between_cells():
             "        ticks += 1\n"
             "        await asyncio.sleep(0.01)\n"
             "ticker_task = asyncio.create_task(ticker())\n"
-            "go = asyncio.Event()\n"
-            "async def hog():\n"
-            "    await go.wait()\n"
-            "    while True:\n"
-            "        time.sleep(0.01)\n"
-            "hog_task = asyncio.create_task(hog())\n"
         ))
+        result_of(kc, HOG)
         result_of(kc, "go.set()")
         msg_id = kc.execute("'served'")
-        deadline = time.monotonic() + 60
-        reply = None
-        while reply is None and time.monotonic() < deadline:
-            km.interrupt_kernel()
-            try:
-                reply = reply_to(kc, msg_id, timeout=1)
-            except TimeoutError:
-                pass
+        reply = interrupt_until_reply(km, kc, msg_id)
         assert reply is not None, "interrupts did not free the kernel from a task that never yields"
         assert result_of(kc, "hog_task.done(), type(hog_task.exception()).__name__") == "(True, 'KeyboardInterrupt')"
         assert result_of(kc, "ticker_task.done()") == "False"

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from dap_client import DapClient
-from kernel_harness import execute, of_type, start_kernel, stop_kernel, wait_for_print
+from kernel_harness import busy_task_code, execute, of_type, start_kernel, stop_kernel, wait_for_print
 
 
 @pytest.fixture
@@ -314,23 +314,7 @@ def test_interrupt_with_the_debugger_attached_spares_earlier_tasks():
     dap = DapClient(kc)
     try:
         dap.start()
-        code = (
-            "import asyncio, time\n"
-            "beats = 0\n"
-            "cell_awaits = False\n"
-            "async def busy():\n"
-            "    global beats\n"
-            "    told = False\n"
-            "    while True:\n"
-            "        time.sleep(0.02)\n"
-            "        beats += 1\n"
-            "        if cell_awaits and not told:\n"
-            "            told = True\n"
-            "            print('busy beside the awaiting cell', flush=True)\n"
-            "        await asyncio.sleep(0)\n"
-            "busy_task = asyncio.create_task(busy())\n"
-        )
-        assert execute(kc, code)[0]["status"] == "ok"
+        assert execute(kc, busy_task_code())[0]["status"] == "ok"
         msg_id = kc.execute("cell_awaits = True\nawait asyncio.sleep(100)")
         wait_for_print(kc, "busy beside the awaiting cell")
         km.interrupt_kernel()

@@ -26,8 +26,9 @@
   read. A first interrupt is remembered as above; a second one that lands in
   the same task, with no wait of the kernel in between, raises in that task.
 
-Interrupts raise only inside cells (and comm handlers): elsewhere the kernel's
-own code runs, and an interrupt there would only break the kernel.
+Interrupts raise only inside cells (and comm handlers), and in a task that
+holds the kernel as above: elsewhere the kernel's own code runs, and an
+interrupt there would only break the kernel.
 
 The module imports nothing heavy: the native kernel installs the handler
 before it loads IPython.
