@@ -17,16 +17,17 @@ from kernel_harness import (
     start_kernel,
     stop_kernel,
     wait_for_print,
-    wait_until_running,
 )
 
 
-# A task that, once `go` is set, never awaits again.
+# A task that, once `go` is set, says so and never awaits again (its output
+# goes to the cell that started it).
 HOG = (
     "import asyncio, time\n"
     "go = asyncio.Event()\n"
     "async def hog():\n"
     "    await go.wait()\n"
+    "    print('hogging', flush=True)\n"
     "    while True:\n"
     "        time.sleep(0.01)\n"
     "hog_task = asyncio.create_task(hog())\n"
@@ -162,8 +163,10 @@ def test_second_interrupt_stops_an_earlier_task_that_never_yields():
     km, kc = start_kernel()
     try:
         result_of(kc, HOG)
-        msg_id = kc.execute("go.set()\nprint('hogging', flush=True)\nawait asyncio.sleep(100)\n")
-        wait_until_running(kc, msg_id, printed="hogging")
+        # The task runs once the cell awaits: an interrupt then cannot land in
+        # the cell's own code.
+        msg_id = kc.execute("go.set()\nawait asyncio.sleep(100)\n")
+        wait_for_print(kc, "hogging")
         reply = interrupt_until_reply(km, kc, msg_id)
         assert reply is not None, "two interrupts did not stop a task that never yields"
         assert reply["content"]["ename"] == "KeyboardInterrupt"
@@ -191,6 +194,7 @@ def test_interrupts_free_a_kernel_that_a_task_holds_between_cells():
         ))
         result_of(kc, HOG)
         result_of(kc, "go.set()")
+        wait_for_print(kc, "hogging")
         msg_id = kc.execute("'served'")
         reply = interrupt_until_reply(km, kc, msg_id)
         assert reply is not None, "interrupts did not free the kernel from a task that never yields"
