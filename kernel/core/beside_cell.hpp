@@ -15,6 +15,7 @@ namespace xaccel
     inline bool runs_beside_cell(const std::string& msg_type)
     {
         for (const char* type : {"comm_open", "comm_msg", "comm_close", "comm_info_request", "kernel_info_request",
+                                 "connect_request",
                                  "complete_request", "inspect_request", "is_complete_request", "history_request"})
         {
             if (msg_type == type)

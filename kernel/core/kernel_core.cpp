@@ -277,9 +277,9 @@ namespace xaccel
         bool finished = true;
         try
         {
-            if (request.msg_type() == "kernel_info_request")
+            if (const char* reply_type = engine_free_reply_type(request.msg_type()))
             {
-                reply(request, "kernel_info_reply", kernel_info());
+                reply(request, reply_type, engine_free_reply(request.msg_type()));
                 publish_status("idle", request.header);
                 return;
             }
@@ -325,9 +325,9 @@ namespace xaccel
         bool interrupted = false;
         try
         {
-            if (request.msg_type() == "kernel_info_request")
+            if (const char* reply_type = engine_free_reply_type(request.msg_type()))
             {
-                reply(request, "kernel_info_reply", kernel_info());
+                reply(request, reply_type, engine_free_reply(request.msg_type()));
             }
             else
             {
@@ -530,6 +530,30 @@ namespace xaccel
         stop_queued_executes(reply_content, c);
         reply(request, "execute_reply", std::move(reply_content));
         return true;
+    }
+
+    const char* kernel_core::engine_free_reply_type(const std::string& msg_type) noexcept
+    {
+        if (msg_type == "kernel_info_request")
+        {
+            return "kernel_info_reply";
+        }
+        if (msg_type == "connect_request")
+        {
+            return "connect_reply";  // deprecated since protocol 5.1, still answered by ipykernel
+        }
+        return nullptr;
+    }
+
+    nl::json kernel_core::engine_free_reply(const std::string& msg_type) const
+    {
+        if (msg_type == "kernel_info_request")
+        {
+            return kernel_info();
+        }
+        nl::json content = m_transport.connection_ports();
+        content["status"] = "ok";
+        return content;
     }
 
     nl::json kernel_core::kernel_info() const

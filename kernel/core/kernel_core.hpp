@@ -87,6 +87,12 @@ namespace xaccel
 
         // The kernel_info_reply content (thread-safe: no engine, no GIL).
         nl::json kernel_info() const;
+        // kernel_info and connect requests need no engine: they are answered
+        // before IPython is loaded, beside a running cell, on the control
+        // thread and by subshells. The reply type, or nullptr for others.
+        static const char* engine_free_reply_type(const std::string& msg_type) noexcept;
+        // Its reply content (thread-safe: no engine, no GIL).
+        nl::json engine_free_reply(const std::string& msg_type) const;
         // Whether kernel_info advertises the debugger (the native build has
         // one; the browser build has no threads or sockets for debugpy).
         void set_debugger_available(bool available) noexcept { m_debugger_available = available; }

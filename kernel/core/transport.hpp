@@ -47,6 +47,11 @@ namespace xaccel
         virtual bool requests_wait_out_of_reach() const { return false; }
 
         virtual std::string username() const = 0;
+
+        // The ports a connect_reply reports, as {"shell_port": N, ...}: the
+        // native kernel's connection file; empty where there are none (the
+        // browser), as ipykernel answers when it recorded no ports.
+        virtual nl::json connection_ports() const { return nl::json::object(); }
     };
 }
 

@@ -172,7 +172,7 @@ namespace xaccel
         const std::string msg_type = result.msg.msg_type();
         // Interrupt and shutdown need this thread only while a debugger
         // session exists (the main thread may be stopped at a breakpoint).
-        const bool served_here = msg_type == "debug_request" || msg_type == "kernel_info_request"
+        const bool served_here = msg_type == "debug_request" || kernel_core::engine_free_reply_type(msg_type)
                                  || msg_type == "create_subshell_request" || msg_type == "delete_subshell_request"
                                  || msg_type == "list_subshell_request"
                                  || (m_session_active
@@ -208,9 +208,9 @@ namespace xaccel
         const std::vector<std::string>& identities = request.identities;
         const std::string msg_type = request.msg_type();
         publish("status", nl::json{{"execution_state", "busy"}}, header);
-        if (msg_type == "kernel_info_request")
+        if (const char* reply_type = kernel_core::engine_free_reply_type(msg_type))
         {
-            send_reply(header, identities, "kernel_info_reply", p_core->kernel_info());
+            send_reply(header, identities, reply_type, p_core->engine_free_reply(msg_type));
         }
         else if (msg_type == "interrupt_request")
         {

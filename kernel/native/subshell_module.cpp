@@ -90,6 +90,17 @@ PYBIND11_EMBEDDED_MODULE(_xaccel_subshells, m)
         "Send the reply to `request` (a dict from Queue.take) on the shell channel.");
 
     m.def(
-        "kernel_info", []() { return xaccel::to_python(xaccel::kernel_core::current()->kernel_info()); },
-        "The kernel_info_reply content.");
+        "engine_free_reply",
+        [](const std::string& msg_type) -> py::object
+        {
+            const char* reply_type = xaccel::kernel_core::engine_free_reply_type(msg_type);
+            if (!reply_type)
+            {
+                return py::none();
+            }
+            return py::make_tuple(reply_type,
+                                  xaccel::to_python(xaccel::kernel_core::current()->engine_free_reply(msg_type)));
+        },
+        py::arg("msg_type"),
+        "(reply type, content) for a request that needs no engine (kernel_info, connect), else None.");
 }

@@ -52,6 +52,27 @@ namespace xaccel
             return ports;
         }
 
+        nl::json connect_reply_ports(const xeus::xconfiguration& config)
+        {
+            nl::json ports = nl::json::object();
+            for (auto [name, port] : {std::pair("shell_port", &config.m_shell_port),
+                                      std::pair("iopub_port", &config.m_iopub_port),
+                                      std::pair("stdin_port", &config.m_stdin_port),
+                                      std::pair("control_port", &config.m_control_port),
+                                      std::pair("hb_port", &config.m_hb_port)})
+            {
+                try
+                {
+                    ports[name] = std::stoi(*port);
+                }
+                catch (std::exception&)
+                {
+                    // Not a number (an ipc path): nothing to report.
+                }
+            }
+            return ports;
+        }
+
         std::string describe_endpoints(const xeus::xconfiguration& config)
         {
             return config.m_transport + "://" + config.m_ip + " (shell " + config.m_shell_port + ", iopub "
@@ -168,6 +189,7 @@ namespace xaccel
         , xeus::xserver_zmq(context, for_xeus(config), nl::json::error_handler_t::replace)
         , m_codec(config.m_signature_scheme, config.m_key, wire_limits::from_environment())
         , m_username(xeus::get_user_name())
+        , m_ports(connect_reply_ports(config))
     {
         auto endpoint = [&config](const std::string& port)
         { return xeus::get_end_point(config.m_transport, config.m_ip, port); };
@@ -512,7 +534,7 @@ namespace xaccel
         {
             return;
         }
-        if (msg.msg_type() != "kernel_info_request")
+        if (!kernel_core::engine_free_reply_type(msg.msg_type()))
         {
             start_engine();
         }

@@ -78,6 +78,7 @@ namespace xaccel
         // the engine now and returns once it has (or the kernel stops).
         void wait_for_engine();
         std::string username() const override { return m_username; }
+        nl::json connection_ports() const override { return m_ports; }
 
     private:
         std::mutex m_engine_mutex;
@@ -108,6 +109,7 @@ namespace xaccel
         // Read end / write end; Python's signal handler writes to the latter.
         int m_signal_pipe[2] = {-1, -1};
         std::string m_username;
+        nl::json m_ports;  // for connect_reply
         bool m_channels_started = false;
         std::unique_ptr<control_thread> p_control;
         // The shell socket, shared with a standby thread that serves kernel

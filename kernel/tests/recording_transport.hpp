@@ -32,6 +32,7 @@ namespace xaccel::testing
         std::vector<message> take_waiting_shell() override { return std::exchange(waiting_shell, {}); }
         std::string username() const override { return "tester"; }
         bool requests_wait_out_of_reach() const override { return out_of_reach; }
+        nl::json connection_ports() const override { return ports; }
 
         // "iopub:status:busy", "shell:execute_reply", ... in order.
         std::vector<std::string> summary() const
@@ -55,6 +56,8 @@ namespace xaccel::testing
         std::string input_value = "typed";
         // Behave like the browser transport (requests wait in the page).
         bool out_of_reach = false;
+        // What connect_reply reports (none, as in the browser, unless set).
+        nl::json ports = nl::json::object();
     };
 }
 

@@ -111,6 +111,18 @@ namespace xaccel
         EXPECT_TRUE(core->engine_started());
     }
 
+    TEST_F(kernel_core_test, connect_request_reports_the_transport_ports_on_shell_and_control)
+    {
+        core->handle(request("connect_request", nl::json::object()));
+        transport.ports = {{"shell_port", 5001}, {"hb_port", 5005}};
+        core->handle(request("connect_request", nl::json::object(), channel::control));
+        std::vector<std::string> expected = {"iopub:status:busy", "shell:connect_reply",   "iopub:status:idle",
+                                             "iopub:status:busy", "control:connect_reply", "iopub:status:idle"};
+        EXPECT_EQ(transport.summary(), expected);
+        EXPECT_EQ(transport.sent[1].msg.content, (nl::json{{"status", "ok"}}));
+        EXPECT_EQ(transport.sent[4].msg.content, (nl::json{{"shell_port", 5001}, {"hb_port", 5005}, {"status", "ok"}}));
+    }
+
     TEST_F(kernel_core_test, publish_uses_the_given_parent_or_the_running_request)
     {
         message req = request("execute_request", {{"code", "x"}});

@@ -518,7 +518,6 @@ def test_kernel_info_request():
     assert "kernel subshells" in reply["content"]["supported_features"]
 
 
-@pytest.mark.skip(reason="xaccel: connect_request is deprecated (protocol 5.1) and not implemented")
 def test_connect_request():
     flush_channels()
     msg = KC.session.msg("connect_request")

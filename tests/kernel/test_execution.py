@@ -186,6 +186,37 @@ def test_kernel_info(shared_kernel):
     assert info["protocol_version"] == "5.3"
 
 
+def test_connect_request_reports_the_connection_file_ports(shared_kernel):
+    km, kc = shared_kernel
+    expected = {name: km.get_connection_info()[name]
+                for name in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")}
+    expected["status"] = "ok"
+
+    def connect(channel, subshell_id=None):
+        msg = kc.session.msg("connect_request")
+        if subshell_id is not None:
+            msg["header"]["subshell_id"] = subshell_id
+        channel.send(msg)
+        reply = channel.get_msg(timeout=10)
+        assert reply["parent_header"]["msg_id"] == msg["header"]["msg_id"]
+        assert reply["msg_type"] == "connect_reply"
+        return reply["content"]
+
+    assert connect(kc.shell_channel) == expected
+    assert connect(kc.control_channel) == expected
+    # A busy kernel answers on control and in a subshell (as ipykernel does).
+    create = kc.session.msg("create_subshell_request")
+    kc.control_channel.send(create)
+    subshell_id = kc.control_channel.get_msg(timeout=10)["content"]["subshell_id"]
+    msg_id = kc.execute("waited = input()", allow_stdin=True)
+    kc.get_stdin_msg(timeout=10)
+    assert connect(kc.control_channel) == expected
+    assert connect(kc.shell_channel, subshell_id) == expected
+    kc.input("done")
+    reply = kc.get_shell_msg(timeout=10)
+    assert reply["parent_header"]["msg_id"] == msg_id and reply["content"]["status"] == "ok"
+
+
 def test_accel_is_preloaded(shared_kernel):
     _, kc = shared_kernel
     reply, outputs = execute(kc, "accel.__name__")

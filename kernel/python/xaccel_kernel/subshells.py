@@ -190,8 +190,8 @@ class _Subshell:
             if msg_type == "execute_request":
                 content, failed = await self._execute(engine, request)
                 _xaccel_subshells.reply(request, "execute_reply", content)
-            elif msg_type == "kernel_info_request":
-                _xaccel_subshells.reply(request, "kernel_info_reply", _xaccel_subshells.kernel_info())
+            elif (engine_free := _xaccel_subshells.engine_free_reply(msg_type)) is not None:
+                _xaccel_subshells.reply(request, *engine_free)
             elif msg_type in _COMMS:
                 if comms.reply_shell_for(request, self.id) is None:
                     # It answers a message the main shell sent: handled there.
