@@ -73,7 +73,16 @@ class Engine:
             # keeps no file open, so the started kernel's memory can be copied
             # and restored on the next load (kernel/lite/start_snapshot.hpp).
             config.HistoryManager.hist_file = ":memory:"
-        self.shell = XAccelShell.instance(config=config)
+        profile = None
+        if not IN_BROWSER:
+            # The user's IPython profile, as ipykernel reads it (the browser
+            # build has none: its files are the worker's, new on every load).
+            from .profile import KernelProfile
+
+            profile = KernelProfile()
+            config = profile.load(config)
+        shell_options = {"profile_dir": profile.profile_dir} if profile is not None else {}
+        self.shell = XAccelShell.instance(config=config, **shell_options)
         if IN_BROWSER:
             self.shell.loop_runner = _browser_loop_runner
         else:
@@ -103,6 +112,10 @@ class Engine:
         # Context variables of the cells, kept from request to request.
         self.context = KernelContext()
         _engine = self
+        if profile is not None:
+            # Extensions, startup files and exec_lines run in the user's
+            # namespace once the kernel is complete.
+            profile.run(self.shell)
 
     def _preload_accel(self):
         try:

@@ -25,6 +25,7 @@ MODULES = (
     "xaccel_kernel.shell",
     "xaccel_kernel.history",
     "xaccel_kernel.user_api",
+    "xaccel_kernel.profile",
     "traitlets.config",
     "sqlite3",
     "IPython.core.application",
@@ -34,6 +35,8 @@ MODULES = (
     "IPython.core.magics",
     "IPython.core.oinspect",
     "IPython.core.payloadpage",
+    "IPython.core.shellapp",
+    "IPython.extensions.storemagic",
     "IPython.utils.generics",
     "IPython.utils.wildcard",
 )
