@@ -126,6 +126,8 @@ int main(int argc, char* argv[])
     options.argv.assign(argv, argv + argc);
     options.use_frozen_modules = 0;
     xaccel::python_runtime python(options);
+    // For %connect_info and %qtconsole (xaccel_kernel/kernel_magics.py).
+    py::module_::import("_xaccel").attr("connection_file") = file;
     {
         auto context = xeus::make_context<zmq::context_t>();
         try

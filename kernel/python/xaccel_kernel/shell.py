@@ -1,6 +1,7 @@
 """The IPython shell of the kernel: magics, rich display, tracebacks."""
 
 import asyncio
+import os
 import sys
 
 from IPython.core.interactiveshell import InteractiveShell, InteractiveShellABC
@@ -75,9 +76,24 @@ class XAccelShell(InteractiveShell):
         # Streams are installed by the engine.
         pass
 
+    def init_magics(self):
+        super().init_magics()
+        from .kernel_magics import KernelMagics
+
+        self.register_magics(KernelMagics)
+
+    def init_environment(self):
+        # As ipykernel: colours in the output of tools that run from a cell
+        # (no terminal there to ask), and no pager that waits for keys.
+        os.environ.update({"TERM": "xterm-color", "CLICOLOR": "1", "FORCE_COLOR": "1", "CLICOLOR_FORCE": "1",
+                           "PAGER": "cat", "GIT_PAGER": "cat"})
+
     def enable_gui(self, gui=None):
-        if gui not in (None, "inline"):
+        # The kernel's asyncio loop runs between cells already: `%gui asyncio`
+        # (which ipykernel needs for that) has nothing left to do.
+        if gui not in (None, "inline", "asyncio"):
             raise NotImplementedError(f"the xaccel kernel has no '{gui}' GUI event loop integration")
+        self.active_eventloop = gui
 
     # `!cmd` output goes through sys.stdout, so it reaches the client.
     system = InteractiveShell.system_piped

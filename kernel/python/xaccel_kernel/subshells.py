@@ -79,6 +79,12 @@ def stop_all(timeout=2.0):
             time.sleep(0.002)
 
 
+def ids():
+    """The ids of the kernel's subshells, oldest first."""
+    with _lock:
+        return list(_threads)
+
+
 def current():
     """The id of the subshell whose thread calls this, or None (main shell)."""
     return getattr(threading.current_thread(), "xaccel_subshell", None)
