@@ -97,3 +97,18 @@ def test_gui_asyncio_is_accepted_and_the_environment_is_ipykernels(shared_kernel
     environment = value_of(kc, "[__import__('os').environ.get(k) for k in "
                                "('PAGER', 'GIT_PAGER', 'FORCE_COLOR', 'CLICOLOR_FORCE', 'CLICOLOR', 'TERM')]")
     assert environment == "['cat', 'cat', '1', '1', '1', 'xterm-color']"
+
+
+def test_autoawait_names_asyncio_and_keeps_the_kernels_runner(kernel):
+    _, kc = kernel
+    runner = "type(get_ipython().loop_runner).__module__"
+    _, outputs = execute(kc, "%autoawait")
+    assert stream_text(outputs) == "IPython autoawait is `on`, and set to use `asyncio`\n"
+    assert value_of(kc, runner) == "'xaccel_kernel.engine'"
+    # As written for ipykernel: the kernel's runner stays (not IPython's,
+    # which would run awaiting cells outside the kernel's cell handling).
+    reply, _ = execute(kc, "%autoawait asyncio")
+    assert reply["status"] == "ok", reply
+    assert value_of(kc, runner) == "'xaccel_kernel.engine'"
+    _, outputs = execute(kc, "import asyncio\nprint(await asyncio.sleep(0, 'awaited'))")
+    assert stream_text(outputs) == "awaited\n"

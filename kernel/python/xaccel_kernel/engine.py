@@ -83,10 +83,11 @@ class Engine:
             config = profile.load(config)
         shell_options = {"profile_dir": profile.profile_dir} if profile is not None else {}
         self.shell = XAccelShell.instance(config=config, **shell_options)
-        if IN_BROWSER:
-            self.shell.loop_runner = _browser_loop_runner
-        else:
-            self.shell.loop_runner = self._run_awaiting_cell
+        runner = _LoopRunner(_browser_loop_runner if IN_BROWSER else self._run_awaiting_cell)
+        self.shell.loop_runner = runner
+        # `%autoawait asyncio` (as written for ipykernel) keeps the kernel's
+        # loop rather than IPython's runner with a loop of its own.
+        self.shell.loop_runner_map = {**self.shell.loop_runner_map, "asyncio": (runner, True)}
         self.shell.autoawait = True
         self.loop.on_interrupt = lambda: setattr(self.shell, "interrupted", True)
         if IN_BROWSER:
@@ -386,6 +387,21 @@ class Engine:
         if self.fd_capture is not None:
             self.fd_capture.stop()
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+
+
+class _LoopRunner:
+    """How IPython runs a cell with top-level await (its `loop_runner`): on
+    the kernel's own asyncio loop. `%autoawait` calls it "asyncio", as
+    ipykernel's."""
+
+    def __init__(self, run):
+        self._run = run
+
+    def __call__(self, coro):
+        return self._run(coro)
+
+    def __repr__(self):
+        return "asyncio"
 
 
 def _browser_loop_runner(coro):
