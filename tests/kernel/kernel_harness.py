@@ -172,15 +172,23 @@ def reply_to(kc, msg_id, timeout=30):
     """The shell reply to the request `msg_id` (replies to earlier requests, such
     as wait_for_ready's kernel_info, may still queue before it); TimeoutError
     when none comes within `timeout`."""
+    # a last wait of 0 once the deadline has passed: only what already queued
+    return _first_message(kc.get_shell_msg, lambda reply: reply["parent_header"].get("msg_id") == msg_id,
+                          timeout, f"reply to {msg_id}", last_wait=0)
+
+
+def _first_message(get, matches, timeout, what, last_wait=0.01):
+    """Reads messages with `get` (a client's get_*_msg) until one for which
+    matches(msg) is true; TimeoutError naming `what` when none comes within
+    `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            # a timeout of 0 once the deadline has passed: only what already queued
-            reply = kc.get_shell_msg(timeout=max(deadline - time.monotonic(), 0))
+            msg = get(timeout=max(deadline - time.monotonic(), last_wait))
         except queue.Empty:
-            raise TimeoutError(f"no reply to {msg_id} within {timeout} s") from None
-        if reply["parent_header"].get("msg_id") == msg_id:
-            return reply
+            raise TimeoutError(f"no {what} within {timeout} s") from None
+        if matches(msg):
+            return msg
 
 
 def value_of(kc, expression):
@@ -251,29 +259,24 @@ def interrupt_until_reply(km, kc, msg_id, timeout=60):
 
 def wait_for_print(kc, text, timeout=30):
     """Until any request's output (a background task's too) has `text` on a stream."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            msg = kc.get_iopub_msg(timeout=max(deadline - time.monotonic(), 0.01))
-        except queue.Empty:
-            raise TimeoutError(f"no output with {text!r} within {timeout} s") from None
-        if msg["msg_type"] == "stream" and text in msg["content"]["text"]:
-            return
+    _first_message(kc.get_iopub_msg, lambda msg: msg["msg_type"] == "stream" and text in msg["content"]["text"],
+                   timeout, f"output with {text!r}")
 
 
 def wait_until_running(kc, msg_id, timeout=30, printed=None):
     """Until the cell of `msg_id` starts (its execute_input), or with `printed`
     until the cell wrote that text to a stream: a fresh kernel loads IPython
     first, which takes seconds on a loaded machine."""
-    deadline = time.monotonic() + timeout
-    while True:
-        msg = kc.get_iopub_msg(timeout=max(deadline - time.monotonic(), 0.01))
+
+    def started(msg):
         if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        if printed is None and msg["msg_type"] == "execute_input":
-            return
-        if printed is not None and msg["msg_type"] == "stream" and printed in msg["content"]["text"]:
-            return
+            return False
+        if printed is None:
+            return msg["msg_type"] == "execute_input"
+        return msg["msg_type"] == "stream" and printed in msg["content"]["text"]
+
+    what = f"start of {msg_id}" if printed is None else f"{printed!r} from {msg_id}"
+    _first_message(kc.get_iopub_msg, started, timeout, what)
 
 
 # An interrupt must end the cell long before the interrupted work would end
