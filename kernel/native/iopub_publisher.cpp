@@ -174,6 +174,7 @@ namespace xaccel
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         end_lossy_period();
+        release_held();
         if (!m_backlog.empty())
         {
             if (!merge_into_last(msg))
@@ -182,11 +183,65 @@ namespace xaccel
             }
             return;
         }
-        entry e = make_entry(std::move(msg));
-        if (!try_send(e.frames))
+        send_or_enqueue(make_entry(std::move(msg)));
+    }
+
+    void iopub_publisher::send_or_enqueue(entry e)
+    {
+        if (!m_backlog.empty())
+        {
+            enqueue(std::move(e));
+        }
+        else if (!try_send(e.frames))
         {
             m_last_progress = std::chrono::steady_clock::now();
             enqueue(std::move(e));
+        }
+    }
+
+    void iopub_publisher::open_hold()
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (!m_stopping)
+        {
+            m_hold_open = true;
+            m_holding = true;
+        }
+    }
+
+    void iopub_publisher::hold(message msg)
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (!m_hold_open)
+        {
+            end_lossy_period();
+            release_held();
+            send_or_enqueue(make_entry(std::move(msg)));
+            return;
+        }
+        m_held.push_back(make_entry(std::move(msg)));
+    }
+
+    void iopub_publisher::release()
+    {
+        if (!m_holding.load())
+        {
+            return;
+        }
+        std::lock_guard<std::mutex> lock(m_mutex);
+        end_lossy_period();
+        release_held();
+    }
+
+    void iopub_publisher::release_held()
+    {
+        m_hold_open = false;
+        m_holding = false;
+        while (!m_held.empty())
+        {
+            entry e = std::move(m_held.front());
+            m_held.pop_front();
+            send_or_enqueue(std::move(e));
         }
     }
 
@@ -298,6 +353,7 @@ namespace xaccel
                 return;
             }
             m_stopping = true;
+            release_held();
             m_wake.notify_one();
             bool sent = m_drained.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                                            [this] { return m_backlog.empty(); });

@@ -14,9 +14,18 @@
 //
 // Publishing happens on the kernel's main thread; the fast path (nothing
 // waiting) sends directly, with no thread hop.
+//
+// A hold keeps a request's opening messages (its busy status, the echo of
+// its code) from going out at once, so that a request that ends quickly does
+// not pay for waking ZeroMQ's I/O thread before its work (which then runs
+// beside it, on a 2-core machine often on the same core). hold() keeps a
+// message while a hold is open; everything published later goes out after
+// what is kept, and release() sends it. zmq_transport.cpp says when a hold
+// opens and ends (a few milliseconds at most).
 #ifndef XACCEL_NATIVE_IOPUB_PUBLISHER_HPP
 #define XACCEL_NATIVE_IOPUB_PUBLISHER_HPP
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -45,6 +54,13 @@ namespace xaccel
 
         void publish(message msg);
 
+        // Opens a hold (see above): hold() keeps messages until release().
+        void open_hold();
+        // Keeps `msg` while a hold is open; publishes it otherwise.
+        void hold(message msg);
+        // Sends what is kept and ends the hold. Cheap when nothing is kept.
+        void release();
+
         // Sends what waits, for at most `timeout_ms`, then stops the helper
         // thread. Idempotent.
         void stop(int timeout_ms);
@@ -64,6 +80,10 @@ namespace xaccel
         bool try_send(wire_frames& frames);
         bool merge_into_last(message& msg);
         void enqueue(entry e);
+        // Sends what a hold kept, ahead of anything later. Lock held.
+        void release_held();
+        // Sends `e` now, or queues it behind what waits. Lock held.
+        void send_or_enqueue(entry e);
         // Sends queued messages until one does not fit. Lock held.
         void send_backlog();
         void drain_subscriptions();
@@ -81,6 +101,9 @@ namespace xaccel
         std::condition_variable m_drained;
         std::deque<entry> m_backlog;
         std::size_t m_backlog_bytes = 0;
+        std::deque<entry> m_held;  // kept by an open hold
+        bool m_hold_open = false;
+        std::atomic<bool> m_holding{false};  // a hold is open or keeps messages
         std::size_t m_dropped = 0;
         unsigned m_sends_since_drain = 0;
         bool m_stopping = false;

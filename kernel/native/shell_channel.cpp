@@ -269,6 +269,8 @@ namespace xaccel
         m_channel.m_main_wake.drain();
         m_channel.m_main_waiting = false;
         m_channel.arm_takeover(true);
+        // Ended by the takeover timer at the latest (run()).
+        m_channel.r_iopub.open_hold();
     }
 
     bool shell_channel::next_request(zmq::multipart_t& out)
@@ -327,6 +329,11 @@ namespace xaccel
             m_wake.drain();
             std::uint64_t expirations = 0;
             bool expired = read(m_timer_fd, &expirations, sizeof(expirations)) == sizeof(expirations);
+            if (expired && !m_main_waiting)
+            {
+                // A request that takes a while: its busy goes out now.
+                r_iopub.release();
+            }
             // The main thread has been away from its wait for a while (and
             // is still away): serve the socket until it is back.
             if (expired && !m_stop && !m_main_waiting && try_take(holder::standby))

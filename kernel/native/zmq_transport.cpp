@@ -102,6 +102,8 @@ namespace xaccel
     // wakes the wait at once.
     int zmq_transport::poll_items(zmq::pollitem_t* items, int count, long timeout_ms)
     {
+        // Nothing is kept back while the main thread waits.
+        p_iopub->release();
         std::vector<zmq::pollitem_t> all(items, items + count);
         all.push_back({nullptr, m_signal_pipe[0], ZMQ_POLLIN, 0});
         int rc = 0;
@@ -292,11 +294,46 @@ namespace xaccel
         {
             p_shell_channel->send(m_codec.encode(reply));
         }
+        // After the reply: a request that ends within its hold has its reply
+        // sent first, while ZeroMQ's I/O thread is not yet busy with iopub.
+        p_iopub->release();
+    }
+
+    // The hold (iopub_publisher.hpp): opened when the main thread leaves its
+    // wait with the shell socket (shell_channel::main_wait), it keeps the
+    // main thread's busy and execute_input until the first of: any other
+    // message published (so they precede all of a request's output and its
+    // idle), a reply or input request sent, the main thread waiting again,
+    // or the shell channel's takeover timer (10 ms).
+    bool zmq_transport::opens_request(const message& msg) const
+    {
+        if (std::this_thread::get_id() != m_main_thread)
+        {
+            return false;
+        }
+        const std::string type = msg.msg_type();
+        if (type == "execute_input")
+        {
+            return true;
+        }
+        if (type != "status" || !msg.content.is_object())
+        {
+            return false;
+        }
+        auto state = msg.content.find("execution_state");
+        return state != msg.content.end() && *state == "busy";
     }
 
     void zmq_transport::publish(message msg)
     {
-        p_iopub->publish(std::move(msg));
+        if (opens_request(msg))
+        {
+            p_iopub->hold(std::move(msg));
+        }
+        else
+        {
+            p_iopub->publish(std::move(msg));
+        }
     }
 
     bool zmq_transport::receive(zmq::socket_t& socket, channel origin, message& out)
@@ -566,6 +603,7 @@ namespace xaccel
 
     nl::json zmq_transport::request_input(message request)
     {
+        p_iopub->release();
         send_frames(m_stdin, m_codec.encode(request));
 
         // Control stays served while waiting, so an interrupt_request or a

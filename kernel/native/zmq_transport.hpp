@@ -12,6 +12,7 @@
 #include <mutex>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <xeus/xkernel_configuration.hpp>
@@ -103,7 +104,12 @@ namespace xaccel
 
         int poll_items(zmq::pollitem_t* items, int count, long timeout_ms);
 
+        // Whether `msg` opens a request of the main thread's: its busy status
+        // or the echo of its code, which an open hold keeps (iopub_publisher.hpp).
+        bool opens_request(const message& msg) const;
+
         kernel_core* p_core = nullptr;
+        const std::thread::id m_main_thread = std::this_thread::get_id();
         wire_codec m_codec;
         std::unique_ptr<iopub_publisher> p_iopub;
         // Read end / write end; Python's signal handler writes to the latter.
