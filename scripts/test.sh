@@ -196,7 +196,7 @@ if stage kernel-asan "kernel ASan+UBSan build (build-kernel-asan)" kernel_asan_b
         "$ROOT/tests/kernel/test_accel_in_kernel.py" "$ROOT/tests/kernel/test_comms.py" \
         "$ROOT/tests/kernel/test_stop_on_error.py" "$ROOT/tests/kernel/test_kernel_subshells.py" \
         "$ROOT/tests/kernel/test_comms_while_awaiting.py" "$ROOT/tests/kernel/test_start_up.py" \
-        "$ROOT/tests/kernel/test_provisioner.py" || true
+        "$ROOT/tests/kernel/test_provisioner.py" "$ROOT/tests/kernel/test_opening_messages.py" || true
 fi
 
 # The browser tests: Debian's Chromium, driven by playwright-core from npm (before
