@@ -327,13 +327,7 @@ namespace xaccel
                 return;
             }
             m_wake.drain();
-            std::uint64_t expirations = 0;
-            bool expired = read(m_timer_fd, &expirations, sizeof(expirations)) == sizeof(expirations);
-            if (expired && !m_main_waiting)
-            {
-                // A request that takes a while: its busy goes out now.
-                r_iopub.release();
-            }
+            bool expired = take_timer_expiry();
             // The main thread has been away from its wait for a while (and
             // is still away): serve the socket until it is back.
             if (expired && !m_stop && !m_main_waiting && try_take(holder::standby))
@@ -347,18 +341,34 @@ namespace xaccel
     {
         while (!m_stop && !m_main_waiting)
         {
+            // The timer too: the main thread may come back and leave again
+            // (arming it) while this thread still serves.
             zmq::pollitem_t items[] = {{static_cast<void*>(m_router), 0, ZMQ_POLLIN, 0},
-                                       {nullptr, m_wake.read_fd(), ZMQ_POLLIN, 0}};
-            if (zmq_poll(items, 2, -1) < 0 && zmq_errno() != EINTR)
+                                       {nullptr, m_wake.read_fd(), ZMQ_POLLIN, 0},
+                                       {nullptr, m_timer_fd, ZMQ_POLLIN, 0}};
+            if (zmq_poll(items, 3, -1) < 0 && zmq_errno() != EINTR)
             {
                 std::cerr << "xaccel: shell channel: zmq_poll failed: " << zmq_strerror(zmq_errno()) << std::endl;
                 break;
             }
             m_wake.drain();
+            take_timer_expiry();
             flush_outgoing();
             receive_all();
         }
         let_go();  // wakes the main thread's wait, which takes the socket on its next round
+    }
+
+    bool shell_channel::take_timer_expiry()
+    {
+        std::uint64_t expirations = 0;
+        bool expired = read(m_timer_fd, &expirations, sizeof(expirations)) == sizeof(expirations);
+        if (expired && !m_main_waiting)
+        {
+            // A request that takes a while: its busy (held back) goes out now.
+            r_iopub.release();
+        }
+        return expired;
     }
 
     void shell_channel::queue_for_main(zmq::multipart_t wire)

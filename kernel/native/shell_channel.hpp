@@ -120,6 +120,9 @@ namespace xaccel
 
         void run();
         void serve_while_main_away();
+        // Reads the takeover timer; when it expired with the main thread
+        // still away, sends the iopub messages its request held back.
+        bool take_timer_expiry();
         // Takes the socket if no one holds it (and sends what is queued).
         bool try_take(holder who);
         // For the holder of the socket.

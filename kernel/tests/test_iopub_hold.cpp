@@ -148,4 +148,29 @@ namespace xaccel
         EXPECT_EQ(next(), "status:busy");
         channel.stop();
     }
+
+    TEST_F(iopub_hold_test, the_timer_ends_a_hold_that_opened_while_the_standby_serves)
+    {
+        testing::install_scripted_engine();
+        testing::recording_transport transport;
+        kernel_core core(transport, "9.9.9");
+        subshell_registry subshells;
+        shell_channel channel(codec, *iopub, subshells);
+        zmq::socket_t router(context, zmq::socket_type::router);
+        router.bind("inproc://hold-shell-standby");
+        channel.start(router, core);
+        // Each round: the main thread waits a moment and leaves again (as when
+        // requests are queued for it), often before the standby thread, which
+        // served the socket since the round before, has noticed; the standby
+        // then serves on while the main thread's request keeps its busy.
+        for (int round = 0; round < 30; ++round)
+        {
+            {
+                shell_channel::main_wait wait(channel);
+            }
+            iopub->hold(status("busy"));
+            ASSERT_EQ(next(), "status:busy") << "round " << round;
+        }
+        channel.stop();
+    }
 }
