@@ -34,6 +34,28 @@ namespace xaccel
             return iopub_message("status", nl::json{{"execution_state", state}});
         }
 
+        // A shell channel with its standby thread running on `endpoint`,
+        // publishing through `iopub`; stopped when it goes.
+        struct running_shell
+        {
+            running_shell(zmq::context_t& context, wire_codec& codec, iopub_publisher& iopub,
+                          const std::string& endpoint)
+                : channel(codec, iopub, subshells)
+            {
+                testing::install_scripted_engine();
+                core = std::make_unique<kernel_core>(transport, "9.9.9");
+                zmq::socket_t router(context, zmq::socket_type::router);
+                router.bind(endpoint);
+                channel.start(router, *core);
+            }
+            ~running_shell() { channel.stop(); }
+
+            testing::recording_transport transport;
+            std::unique_ptr<kernel_core> core;
+            subshell_registry subshells;
+            shell_channel channel;
+        };
+
         class iopub_hold_test : public ::testing::Test
         {
         protected:
@@ -130,14 +152,8 @@ namespace xaccel
 
     TEST_F(iopub_hold_test, a_request_that_runs_on_has_its_busy_sent_by_the_takeover_timer)
     {
-        testing::install_scripted_engine();
-        testing::recording_transport transport;
-        kernel_core core(transport, "9.9.9");
-        subshell_registry subshells;
-        shell_channel channel(codec, *iopub, subshells);
-        zmq::socket_t router(context, zmq::socket_type::router);
-        router.bind("inproc://hold-shell");
-        channel.start(router, core);
+        running_shell shell(context, codec, *iopub, "inproc://hold-shell");
+        shell_channel& channel = shell.channel;
         {
             // The main thread leaves its wait to handle a request: the hold opens.
             shell_channel::main_wait wait(channel);
@@ -146,19 +162,12 @@ namespace xaccel
         // The main thread never comes back (a long cell): the standby
         // thread's timer sends the busy status.
         EXPECT_EQ(next(), "status:busy");
-        channel.stop();
     }
 
     TEST_F(iopub_hold_test, the_timer_ends_a_hold_that_opened_while_the_standby_serves)
     {
-        testing::install_scripted_engine();
-        testing::recording_transport transport;
-        kernel_core core(transport, "9.9.9");
-        subshell_registry subshells;
-        shell_channel channel(codec, *iopub, subshells);
-        zmq::socket_t router(context, zmq::socket_type::router);
-        router.bind("inproc://hold-shell-standby");
-        channel.start(router, core);
+        running_shell shell(context, codec, *iopub, "inproc://hold-shell-standby");
+        shell_channel& channel = shell.channel;
         // Each round: the main thread waits a moment and leaves again (as when
         // requests are queued for it), often before the standby thread, which
         // served the socket since the round before, has noticed; the standby
@@ -171,6 +180,5 @@ namespace xaccel
             iopub->hold(status("busy"));
             ASSERT_EQ(next(), "status:busy") << "round " << round;
         }
-        channel.stop();
     }
 }
