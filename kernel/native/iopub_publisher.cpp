@@ -205,26 +205,25 @@ namespace xaccel
         if (!m_stopping)
         {
             m_hold_open = true;
-            m_holding = true;
         }
     }
 
     void iopub_publisher::hold(message msg)
     {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        if (!m_hold_open)
         {
-            end_lossy_period();
-            release_held();
-            send_or_enqueue(make_entry(std::move(msg)));
-            return;
+            std::lock_guard<std::mutex> lock(m_mutex);
+            if (m_hold_open)
+            {
+                m_held.push_back(make_entry(std::move(msg)));
+                return;
+            }
         }
-        m_held.push_back(make_entry(std::move(msg)));
+        publish(std::move(msg));
     }
 
     void iopub_publisher::release()
     {
-        if (!m_holding.load())
+        if (!m_hold_open.load())
         {
             return;
         }
@@ -236,7 +235,6 @@ namespace xaccel
     void iopub_publisher::release_held()
     {
         m_hold_open = false;
-        m_holding = false;
         while (!m_held.empty())
         {
             entry e = std::move(m_held.front());

@@ -101,9 +101,8 @@ namespace xaccel
         std::condition_variable m_drained;
         std::deque<entry> m_backlog;
         std::size_t m_backlog_bytes = 0;
-        std::deque<entry> m_held;  // kept by an open hold
-        bool m_hold_open = false;
-        std::atomic<bool> m_holding{false};  // a hold is open or keeps messages
+        std::deque<entry> m_held;  // kept by an open hold (only while it is open)
+        std::atomic<bool> m_hold_open{false};  // written under m_mutex; read without by release()
         std::size_t m_dropped = 0;
         unsigned m_sends_since_drain = 0;
         bool m_stopping = false;
