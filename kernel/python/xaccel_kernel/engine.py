@@ -91,10 +91,11 @@ class Engine:
         self.shell.autoawait = True
         self.loop.on_interrupt = lambda: setattr(self.shell, "interrupted", True)
         if IN_BROWSER:
-            from . import webinterrupt, webpip
+            from . import webinterrupt
 
             webinterrupt.install(self.loop)
-            webpip.register(self.shell)
+            # IPython's %pip runs pip in a subprocess; the browser has its own.
+            self.shell.register_magic_function(_browser_pip, "line", "pip")
         self.tasks = TaskErrorReporter(self.shell)
         self.loop.set_task_factory(self.tasks.task_factory)
         self.loop.set_exception_handler(self._loop_exception)
@@ -402,6 +403,15 @@ class _LoopRunner:
 
     def __repr__(self):
         return "asyncio"
+
+
+def _browser_pip(line):
+    """%pip in the browser: install pure-Python wheels from the site's wheel index or a URL."""
+    # webpip's imports (zipfile, email, importlib.metadata: about 35 modules) would
+    # slow every page load; they wait for the first %pip.
+    from . import webpip
+
+    return webpip.pip_magic(line)
 
 
 def _browser_loop_runner(coro):

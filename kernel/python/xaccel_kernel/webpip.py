@@ -349,8 +349,3 @@ def pip_magic(line):
         list_packages()
     else:
         raise PipError(f"`pip {command}` is not available in the browser: {USAGE}")
-
-
-def register(shell):
-    """Replace IPython's %pip (which runs pip in a subprocess) in the browser."""
-    shell.register_magic_function(pip_magic, "line", "pip")
