@@ -222,3 +222,27 @@ def test_accel_is_preloaded(shared_kernel):
     reply, outputs = execute(kc, "accel.__name__")
     assert reply["status"] == "ok", reply
     assert of_type(outputs, "execute_result")[0]["content"]["data"]["text/plain"] == "'accel'"
+
+
+def test_input_variables_counts_and_last_result_follow_ipython(shared_kernel):
+    # The kernel keeps these as plain attributes rather than IPython's traits
+    # (shell.py, history.py, display.py): the values must still be IPython's.
+    _, kc = shared_kernel
+    first, _ = execute(kc, "first_marker = 1")
+    execute(kc, "second_marker = 2")
+    reply, outputs = execute(kc, "(_i, _ii, _iii == In[-4], In[-1] == get_ipython().history_manager._i00)")
+    (result,) = of_type(outputs, "execute_result")
+    assert result["content"]["data"]["text/plain"] == "('second_marker = 2', 'first_marker = 1', True, True)"
+    assert reply["execution_count"] == first["execution_count"] + 2
+    reply, outputs = execute(kc, f"_i{first['execution_count']}, get_ipython().execution_count")
+    (result,) = of_type(outputs, "execute_result")
+    assert result["content"]["data"]["text/plain"] == f"('first_marker = 1', {reply['execution_count'] + 1})"
+    assert result["content"]["execution_count"] == reply["execution_count"]
+    reply, _ = execute(kc, "1 / 0")
+    assert reply["status"] == "error"
+    _, outputs = execute(kc, "ip = get_ipython(); (ip.last_execution_succeeded, ip.last_execution_result.error_in_exec.__class__.__name__)")
+    (result,) = of_type(outputs, "execute_result")
+    assert result["content"]["data"]["text/plain"] == "(False, 'ZeroDivisionError')"
+    _, outputs = execute(kc, "ip.last_execution_succeeded, Out[max(Out)] is _")
+    (result,) = of_type(outputs, "execute_result")
+    assert result["content"]["data"]["text/plain"] == "(True, True)"

@@ -5,7 +5,6 @@ import sys
 
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
-from traitlets import Any
 
 import _xaccel
 
@@ -47,7 +46,9 @@ class KernelDisplayPublisher(DisplayPublisher):
 class KernelDisplayHook(DisplayHook):
     """The value of a cell's last expression, as execute_result."""
 
-    pending = Any()
+    # Set for every cell (exec_result) or result: plain attributes, as in shell.py.
+    exec_result = None
+    pending = None
 
     def start_displayhook(self):
         self.pending = {"data": {}, "metadata": {}}

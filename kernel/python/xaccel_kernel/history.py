@@ -29,6 +29,9 @@ class KernelHistoryManager(HistoryManager):
     _writing = threading.Lock()
     # Set by the saving thread when a write through its own connection failed.
     _stale = False
+    # IPython's `_i`, `_ii`, `_iii` variables, shifted for every stored cell:
+    # plain attributes instead of its traits, as in shell.py.
+    _i00 = _i = _ii = _iii = ""
 
     # --- (re)opening --------------------------------------------------------
 

@@ -24,7 +24,12 @@ class XAccelShell(InteractiveShell):
     compiler_class = Type(CellCompiler)
 
     # Per-cell state, set several times for every cell: plain attributes,
-    # since nothing observes them (a trait costs ~1 us per set).
+    # since nothing observes them (a trait set validates and notifies; with
+    # the history's `_i` variables and the display hook's result, these were
+    # 50 us of a 690 us `pass` round trip, interleaved A/B at real-time priority).
+    execution_count = 1
+    last_execution_succeeded = True
+    last_execution_result = None
     # The error content of the last failed cell, for its execute_reply.
     last_error = None
     # Set when an interrupt cancelled the awaited work of the running cell.
