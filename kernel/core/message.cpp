@@ -1,8 +1,6 @@
 #include "message.hpp"
 
-#include <array>
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 #include <random>
 
@@ -52,6 +50,25 @@ namespace xaccel
             thread_local std::mt19937_64 engine{std::random_device{}()};
             return engine;
         }
+
+        // Fixed-width formatting for the identifiers and dates of every
+        // message (snprintf and strftime parse their format each time).
+        void put_hex(char* out, unsigned long long value, int digits)
+        {
+            static constexpr char hex[] = "0123456789abcdef";
+            for (int i = digits - 1; i >= 0; --i, value >>= 4)
+            {
+                out[i] = hex[value & 0xfULL];
+            }
+        }
+
+        void put_decimal(char* out, long long value, int digits)
+        {
+            for (int i = digits - 1; i >= 0; --i, value /= 10)
+            {
+                out[i] = static_cast<char>('0' + value % 10);
+            }
+        }
     }
 
     void reseed_new_uuid()
@@ -67,10 +84,13 @@ namespace xaccel
         unsigned long long lo = dist(engine);
         hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
         lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
-        std::array<char, 37> text{};
-        std::snprintf(text.data(), text.size(), "%08llx-%04llx-%04llx-%04llx-%012llx",
-                      hi >> 32, (hi >> 16) & 0xffffULL, hi & 0xffffULL, lo >> 48, lo & 0xffffffffffffULL);
-        return std::string(text.data());
+        std::string text(36, '-');  // 8-4-4-4-12 hex digits
+        put_hex(&text[0], hi >> 32, 8);
+        put_hex(&text[9], (hi >> 16) & 0xffffULL, 4);
+        put_hex(&text[14], hi & 0xffffULL, 4);
+        put_hex(&text[19], lo >> 48, 4);
+        put_hex(&text[24], lo & 0xffffffffffffULL, 12);
+        return text;
     }
 
     std::string iso8601_now()
@@ -82,19 +102,28 @@ namespace xaccel
         std::time_t t = system_clock::to_time_t(secs);
         std::tm tm{};
         gmtime_r(&t, &tm);
-        std::array<char, 40> text{};
-        std::size_t n = std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%S", &tm);
-        std::snprintf(text.data() + n, text.size() - n, ".%06lldZ", static_cast<long long>(micros));
-        return std::string(text.data());
+        std::string text = "0000-00-00T00:00:00.000000Z";
+        put_decimal(&text[0], tm.tm_year + 1900LL, 4);
+        put_decimal(&text[5], tm.tm_mon + 1, 2);
+        put_decimal(&text[8], tm.tm_mday, 2);
+        put_decimal(&text[11], tm.tm_hour, 2);
+        put_decimal(&text[14], tm.tm_min, 2);
+        put_decimal(&text[17], tm.tm_sec, 2);
+        put_decimal(&text[20], static_cast<long long>(micros), 6);
+        return text;
     }
 
     nl::json make_header(const std::string& msg_type, const std::string& session, const std::string& username)
     {
-        return nl::json{{"msg_id", new_uuid()},
-                        {"msg_type", msg_type},
-                        {"session", session},
-                        {"username", username},
-                        {"date", iso8601_now()},
-                        {"version", "5.3"}};
+        // Filled in place: nlohmann's initializer lists copy every element once more.
+        nl::json header(nl::json::value_t::object);
+        auto& fields = header.get_ref<nl::json::object_t&>();
+        fields.emplace("msg_id", new_uuid());
+        fields.emplace("msg_type", msg_type);
+        fields.emplace("session", session);
+        fields.emplace("username", username);
+        fields.emplace("date", iso8601_now());
+        fields.emplace("version", "5.3");
+        return header;
     }
 }

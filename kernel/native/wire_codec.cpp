@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <initializer_list>
 #include <utility>
 
 namespace xaccel
@@ -25,6 +26,25 @@ namespace xaccel
         {
             // Invalid UTF-8 from user code is replaced, never a throw.
             return value.dump(-1, ' ', false, nl::json::error_handler_t::replace);
+        }
+
+        // All the messages of a request (busy, execute_input, outputs, its
+        // reply, idle) have its header as their parent: each thread keeps the
+        // text of the last parent it wrote instead of dumping it every time.
+        const std::string& parent_text(const nl::json& parent)
+        {
+            struct last_parent
+            {
+                nl::json value;
+                std::string text;
+            };
+            thread_local last_parent last{nl::json(), std::string()};
+            if (last.text.empty() || last.value != parent)
+            {
+                last.text = dump(parent);
+                last.value = parent;
+            }
+            return last.text;
         }
 
         bool is_delimiter(const zmq::message_t& frame)
@@ -70,14 +90,14 @@ namespace xaccel
     wire_frames wire_codec::encode_parts(wire_frames frames, const message& msg) const
     {
         std::string header = dump(msg.header);
-        std::string parent = dump(msg.parent_header);
+        const std::string& parent = parent_text(msg.parent_header);
         std::string metadata = dump(msg.metadata);
         std::string content = dump(msg.content);
         std::string signature = m_signer.sign(view(header), view(parent), view(metadata), view(content));
         frames.reserve(frames.size() + 6 + msg.buffers.size());
         frames.emplace_back(delimiter.data(), delimiter.size());
         frames.emplace_back(signature.data(), signature.size());
-        for (const std::string* part : {&header, &parent, &metadata, &content})
+        for (const std::string* part : std::initializer_list<const std::string*>{&header, &parent, &metadata, &content})
         {
             frames.emplace_back(part->data(), part->size());
         }
