@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "native/message_auth.hpp"
+#include "native/wire_codec.hpp"
 #include "native/wire_limits.hpp"
 
 namespace xaccel
@@ -81,5 +82,35 @@ namespace xaccel
         EXPECT_TRUE(guard.first_time("d"));  // "a" falls out of the history
         EXPECT_TRUE(guard.first_time("a"));
         EXPECT_FALSE(guard.first_time("d"));
+    }
+
+    TEST(wire_codec, each_message_carries_its_own_parent_header)
+    {
+        // The codec reuses the text of the last parent it wrote (per thread):
+        // messages with other parents, in any order, must still carry theirs.
+        wire_codec codec("hmac-sha256", "secret", wire_limits{});
+        message_signer signer("hmac-sha256", "secret");
+        auto with_parent = [](nl::json parent) {
+            message msg;
+            msg.header = make_header("status", "session", "user");
+            msg.parent_header = std::move(parent);
+            msg.content = nl::json{{"execution_state", "busy"}};
+            return msg;
+        };
+        const nl::json first = {{"msg_id", "a"}, {"msg_type", "execute_request"}};
+        const nl::json second = {{"msg_id", "b"}, {"msg_type", "execute_request"}};
+        for (const nl::json& parent : {first, first, second, nl::json::object(), first, second, second})
+        {
+            wire_frames frames = codec.encode_iopub("status", with_parent(parent));
+            ASSERT_EQ(frames.size(), 7u);
+            EXPECT_EQ(nl::json::parse(frames[4].to_string()), parent);
+            std::string parts[4];
+            for (int i = 0; i < 4; ++i)
+            {
+                parts[i] = frames[3 + i].to_string();
+            }
+            EXPECT_TRUE(signer.verify(view(frames[2].to_string()), view(parts[0]), view(parts[1]), view(parts[2]),
+                                      view(parts[3])));
+        }
     }
 }
