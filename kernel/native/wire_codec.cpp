@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <initializer_list>
 #include <utility>
 
 namespace xaccel
@@ -38,7 +37,7 @@ namespace xaccel
                 nl::json value;
                 std::string text;
             };
-            thread_local last_parent last{nl::json(), std::string()};
+            thread_local last_parent last;  // text empty: nothing written yet
             if (last.text.empty() || last.value != parent)
             {
                 last.text = dump(parent);
@@ -89,15 +88,15 @@ namespace xaccel
 
     wire_frames wire_codec::encode_parts(wire_frames frames, const message& msg) const
     {
-        std::string header = dump(msg.header);
+        const std::string header = dump(msg.header);
         const std::string& parent = parent_text(msg.parent_header);
-        std::string metadata = dump(msg.metadata);
-        std::string content = dump(msg.content);
+        const std::string metadata = dump(msg.metadata);
+        const std::string content = dump(msg.content);
         std::string signature = m_signer.sign(view(header), view(parent), view(metadata), view(content));
         frames.reserve(frames.size() + 6 + msg.buffers.size());
         frames.emplace_back(delimiter.data(), delimiter.size());
         frames.emplace_back(signature.data(), signature.size());
-        for (const std::string* part : std::initializer_list<const std::string*>{&header, &parent, &metadata, &content})
+        for (const std::string* part : {&header, &parent, &metadata, &content})
         {
             frames.emplace_back(part->data(), part->size());
         }

@@ -46,7 +46,8 @@ class KernelDisplayPublisher(DisplayPublisher):
 class KernelDisplayHook(DisplayHook):
     """The value of a cell's last expression, as execute_result."""
 
-    # Set for every cell (exec_result) or result: plain attributes, as in shell.py.
+    # Set for every cell (exec_result) and every result (pending): plain
+    # attributes, as in shell.py.
     exec_result = None
     pending = None
 

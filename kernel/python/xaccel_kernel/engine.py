@@ -407,7 +407,7 @@ class _LoopRunner:
 
 def _browser_pip(line):
     """%pip in the browser: install pure-Python wheels from the site's wheel index or a URL."""
-    # webpip's imports (zipfile, email, importlib.metadata: about 35 modules) would
+    # webpip's imports (zipfile, email, importlib.metadata: 46 modules) would
     # slow every page load; they wait for the first %pip.
     from . import webpip
 
